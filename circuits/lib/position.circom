@@ -1,0 +1,59 @@
+pragma circom 2.1.6;
+
+include "range.circom";
+include "hash.circom";
+include "merkle.circom";
+
+// PositionSlot(SCENARIOS, DEPTH, QTY_BITS): one position, opened against the instrument tree.
+// Spec: zkmargin.commitment.leaf_hash, zkmargin.merkle, zkmargin.portfolio (per-slot terms).
+//   instrument, qty          account data (qty signed, range-checked to QTY_BITS)
+//   group, mark, addon, som, risk[s]   the instrument's leaf, hashed with its id
+//   index, siblings[DEPTH]   Merkle path (prover-chosen, bound by the root)
+//   root                     the tree root this leaf opens to; caller constrains it
+//   value = qty * mark, abs_qty = |qty|, short_qty = max(-qty, 0),
+//   addon_value = abs_qty * addon, som_value = short_qty * som      (VALUE_SCALE)
+// Leaf terms are not range-checked here: the leaf hash binds them to the venue's snapshot,
+// whose bounds the verifier validates before it accepts the snapshot root.
+// Constraints: HashVector(5 + SCENARIOS) + MerkleRoot(DEPTH) + QTY_BITS + 5.
+template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
+    signal input instrument;
+    signal input qty;
+    signal input group;
+    signal input mark;
+    signal input addon;
+    signal input som;
+    signal input risk[SCENARIOS];
+    signal input index;
+    signal input siblings[DEPTH];
+    signal output root;
+    signal output value;
+    signal output abs_qty;
+    signal output short_qty;
+    signal output addon_value;
+    signal output som_value;
+
+    component leaf = HashVector(5 + SCENARIOS);
+    leaf.in[0] <== instrument;
+    leaf.in[1] <== group;
+    leaf.in[2] <== mark;
+    leaf.in[3] <== addon;
+    leaf.in[4] <== som;
+    for (var s = 0; s < SCENARIOS; s++) {
+        leaf.in[5 + s] <== risk[s];
+    }
+    component path = MerkleRoot(DEPTH);
+    path.leaf <== leaf.out;
+    path.index <== index;
+    path.siblings <== siblings;
+    root <== path.out;
+
+    component sign = SignedRange(QTY_BITS);
+    sign.in <== qty;
+    // neg_qty = qty if short else 0; |qty| = qty - 2 * neg_qty
+    signal neg_qty <== sign.neg * qty;
+    abs_qty <== qty - 2 * neg_qty;
+    short_qty <== -neg_qty;
+    value <== qty * mark;
+    addon_value <== abs_qty * addon;
+    som_value <== short_qty * som;
+}

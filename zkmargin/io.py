@@ -1,0 +1,71 @@
+"""Loading and saving edge models as JSON files, with one-line errors naming file and field."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from zkmargin.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """Condense a pydantic error into one line: ``field.path: message (+N more)``."""
+    errors = err.errors()
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(root)"
+    msg = first["msg"].removeprefix("Value error, ")
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {msg}{more}"
+
+
+def parse_model(model: type[M], text: str | bytes, *, source: str) -> M:
+    """Validate JSON text as ``model``; raise :class:`InputError` with one readable line."""
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as e:
+        if any(x["type"] == "json_invalid" for x in e.errors()):
+            raise InputError(f"{source}: malformed JSON: {e.errors()[0]['msg']}") from None
+        raise InputError(f"{source}: {describe_validation_error(e)}") from None
+
+
+def load_model(model: type[M], path: str | os.PathLike[str]) -> M:
+    """Read and validate a JSON file as ``model``."""
+    p = Path(path)
+    try:
+        text = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{p}: cannot read: {e.strerror}") from None
+    return parse_model(model, text, source=str(p))
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_model(model: BaseModel, path: str | os.PathLike[str]) -> None:
+    """Write a model as indented JSON, atomically."""
+    write_atomic(path, model.model_dump_json(indent=2) + "\n")
+
+
+def dump_json(data: object, path: str | os.PathLike[str]) -> None:
+    """Write plain JSON data atomically."""
+    write_atomic(path, json.dumps(data, indent=2) + "\n")

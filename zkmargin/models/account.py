@@ -1,0 +1,60 @@
+"""The trader's private account: positions, collateral balances and the commitment salt."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from zkmargin import fixedpoint as fp
+from zkmargin.models.types import DecimalAmount, DecimalQty, NonZeroId, Salt, StrictModel
+
+ACCOUNT_SCHEMA_VERSION = 1
+#: Salt entropy in bits (>= 128 required; 248 keeps it below the field order).
+SALT_BITS = 248
+
+
+def new_salt() -> int:
+    """A fresh uniformly random salt from the OS CSPRNG."""
+    return secrets.randbits(SALT_BITS)
+
+
+class Position(StrictModel):
+    """A signed position in one instrument, bound to the instrument's stable id."""
+
+    instrument: NonZeroId
+    quantity: DecimalQty
+
+
+class Balance(StrictModel):
+    """A collateral balance, by the venue's stable asset index."""
+
+    asset: int = Field(ge=0, lt=fp.MAX_ASSETS)
+    amount: DecimalAmount
+
+
+class Account(StrictModel):
+    """A trader's account. Never leaves the trader's machine; only its commitment does."""
+
+    schema_version: Literal[1] = ACCOUNT_SCHEMA_VERSION
+    name: str = ""
+    positions: list[Position] = Field(default_factory=list, max_length=fp.MAX_POSITIONS)
+    balances: list[Balance] = Field(default_factory=list, max_length=fp.MAX_ASSETS)
+    salt: Salt
+
+    @model_validator(mode="after")
+    def _unique(self) -> Account:
+        ids = [p.instrument for p in self.positions]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate position in instrument {sorted(dup)[0]}")
+        assets = [b.asset for b in self.balances]
+        dup = {a for a in assets if assets.count(a) > 1}
+        if dup:
+            raise ValueError(f"duplicate balance for asset {sorted(dup)[0]}")
+        return self
+
+    def with_new_salt(self) -> Account:
+        """The same account under a fresh salt (an unlinkable new commitment)."""
+        return self.model_copy(update={"salt": new_salt()})

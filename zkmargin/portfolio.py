@@ -1,0 +1,131 @@
+"""Portfolio margin in integers: the executable specification of ``circuits/lib/margin_portfolio.circom``.
+
+Every field of :class:`MarginResult` is a signal of the circuit with the same integer value (for
+padded books). Formulas, with ``q`` a quantity (QTY_SCALE) and per-contract terms at PRICE_SCALE:
+
+* position value       ``v_i = q_i * mark_i``                                        (VALUE)
+* collateral split     ``a_kt = clamp(bal_k - from_kt, 0, from_k(t+1) - from_kt)``   (AMOUNT)
+* collateral value     ``c_k = price_k * sum_t a_kt * (10000 - hc_kt)``             (EQUITY)
+* equity               ``E = sum_k c_k + 10000 * sum_i v_i``                          (EQUITY)
+* group P&L            ``pnl_gs = sum_{i in g} q_i * risk_is``                        (VALUE)
+* scanning loss        ``L_g = max(0, max_s -pnl_gs)``                                (VALUE)
+* short-option min.    ``som_g = sum_{i in g} max(0, -q_i) * som_i``                  (VALUE)
+* group requirement    ``req_g = max(L_g, som_g)``                                    (VALUE)
+* add-ons              ``addon_i = |q_i| * addon_i``                                  (VALUE)
+* IM                   ``IM = sum_g req_g + sum_i addon_i``                           (VALUE)
+* MM                   ``MM = IM * mm_factor_bps``                                    (EQUITY)
+* health              ``H = 10000 * E - MM * threshold_bps``; healthy iff ``H >= 0``  (EQUITY*BPS)
+
+``E >= MM`` in real terms is ``E / 1e16 >= IM / 1e12 * mm / 1e4``, i.e. the integers compare
+directly because EQUITY_SCALE = VALUE_SCALE * BPS. Nothing is ever divided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkmargin import fixedpoint as fp
+from zkmargin.book import AssetTerms, Book
+
+#: Health 1.00 x MM in basis points.
+FULL_HEALTH_BPS = 10_000
+
+
+@dataclass(frozen=True)
+class MarginResult:
+    """Every intermediate of the portfolio-margin computation (see the module docstring)."""
+
+    position_value: tuple[int, ...]
+    abs_qty: tuple[int, ...]
+    short_qty: tuple[int, ...]
+    addon: tuple[int, ...]
+    collateral_split: tuple[tuple[int, ...], ...]
+    collateral_value: tuple[int, ...]
+    collateral_value_im: tuple[int, ...]
+    equity: int
+    equity_im: int
+    group_pnl: tuple[tuple[int, ...], ...]
+    scan_loss: tuple[int, ...]
+    worst_scenario: tuple[int, ...]
+    group_som: tuple[int, ...]
+    group_req: tuple[int, ...]
+    im: int
+    mm: int
+    threshold_bps: int
+    health: int
+
+    @property
+    def healthy(self) -> bool:
+        """Does ``equity * 10000 >= MM * threshold_bps`` hold?"""
+        return self.health >= 0
+
+    @property
+    def health_bps(self) -> int | None:
+        """Equity / MM in bps, rounded down; None when MM is 0 (no requirement)."""
+        return None if self.mm == 0 else (self.equity * FULL_HEALTH_BPS) // self.mm
+
+    @property
+    def im_excess(self) -> int:
+        """Equity under IM haircuts minus IM, EQUITY_SCALE (negative: below initial margin)."""
+        return self.equity_im - self.im * fp.BPS
+
+
+def collateral_split(balance: int, tier_from: tuple[int, ...]) -> tuple[int, ...]:
+    """Split a balance over haircut tiers (AMOUNT_SCALE): fill the lowest tier first."""
+    out = []
+    for t, lo in enumerate(tier_from):
+        part = max(balance - lo, 0)
+        if t + 1 < len(tier_from):
+            part = min(part, tier_from[t + 1] - lo)
+        out.append(part)
+    return tuple(out)
+
+
+def collateral_value(split: tuple[int, ...], asset: AssetTerms, haircuts: tuple[int, ...]) -> int:
+    """Value after haircut at EQUITY_SCALE: ``price * sum_t a_t * (10000 - hc_t)``."""
+    return asset.price * sum(a * (fp.BPS - h) for a, h in zip(split, haircuts))
+
+
+def portfolio_margin(book: Book, threshold_bps: int = FULL_HEALTH_BPS) -> MarginResult:
+    """Compute portfolio margin of a resolved book; ``threshold_bps`` is the claimed health."""
+    fp.THRESHOLD.check("threshold_bps", threshold_bps)
+    n_s = book.n_scenarios
+    n_g = len(book.group_ids)
+
+    value = tuple(s.qty * s.mark for s in book.slots)
+    abs_q = tuple(abs(s.qty) for s in book.slots)
+    short_q = tuple(max(-s.qty, 0) for s in book.slots)
+    addon = tuple(a * s.addon for a, s in zip(abs_q, book.slots))
+
+    split = tuple(collateral_split(b, a.tier_from) for b, a in zip(book.balances, book.assets))
+    coll = tuple(collateral_value(x, a, a.hc_mm) for x, a in zip(split, book.assets))
+    coll_im = tuple(collateral_value(x, a, a.hc_im) for x, a in zip(split, book.assets))
+    equity = sum(coll) + fp.BPS * sum(value)
+    equity_im = sum(coll_im) + fp.BPS * sum(value)
+
+    pnl = [[0] * n_s for _ in range(n_g)]
+    som = [0] * n_g
+    for s, g, sq in zip(book.slots, book.slot_group, short_q):
+        if g < 0:
+            continue
+        row = pnl[g]
+        for k, r in enumerate(s.risk):
+            row[k] += s.qty * r
+        som[g] += sq * s.som
+    loss, worst = [], []
+    for row in pnl:
+        w = min(range(n_s), key=lambda k: (row[k], k)) if n_s else -1
+        worst_loss = -row[w] if n_s else 0
+        loss.append(max(worst_loss, 0))
+        worst.append(w if worst_loss > 0 else -1)
+    req = tuple(max(x, y) for x, y in zip(loss, som))
+    im = sum(req) + sum(addon)
+    mm = im * book.mm_factor_bps
+    return MarginResult(
+        position_value=value, abs_qty=abs_q, short_qty=short_q, addon=addon,
+        collateral_split=split, collateral_value=coll, collateral_value_im=coll_im,
+        equity=equity, equity_im=equity_im,
+        group_pnl=tuple(tuple(r) for r in pnl), scan_loss=tuple(loss), worst_scenario=tuple(worst),
+        group_som=tuple(som), group_req=req, im=im, mm=mm, threshold_bps=threshold_bps,
+        health=fp.BPS * equity - mm * threshold_bps,
+    )
