@@ -1,0 +1,48 @@
+"""The ``zkmargin`` command line: one command per module, one error path.
+
+Every :class:`~zkmargin.errors.ZkMarginError` leaves as one line on stderr (``error: ...``) with
+exit code 2; commands that answer a yes/no question (``margin``, ``verify``) exit 1 for "no".
+Heavy imports (prover, verifier, numpy) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from zkmargin.errors import ZkMarginError
+
+#: Exit code of any user or toolchain error (click uses 2 for usage errors as well).
+ERROR_EXIT = 2
+
+
+class ZkMarginGroup(click.Group):
+    """A click group that turns library errors into one readable line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZkMarginError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(ERROR_EXIT)
+
+
+@click.group(cls=ZkMarginGroup)
+@click.version_option(package_name="zkmargin")
+def main() -> None:
+    """Zero-knowledge margin proofs: compute, commit, prove and verify maintenance margin."""
+
+
+def _register() -> None:
+    from zkmargin.cli import commit, margin, schema, snapshot
+
+    for module in (schema, snapshot, margin, commit):
+        main.add_command(module.command)
+    from zkmargin.cli import prove_cmds
+
+    for cmd in prove_cmds.COMMANDS:
+        main.add_command(cmd)
+
+
+_register()

@@ -1,0 +1,211 @@
+"""MARKET.json: the venue's market data for one epoch, before any quantization.
+
+This is the input of :func:`zkmargin.snapshot_builder.build_snapshot`. Every price, rate, vol and
+haircut is a decimal string parsed exactly into :class:`~decimal.Decimal` (floats are refused:
+``0.1`` has no exact binary form). Units:
+
+* prices (``spot``, ``forward``, ``strike``, collateral ``price``): USD per unit of the underlying
+  or asset; ``multiplier``: underlying units per contract;
+* ``rate``: continuously compounded annual rate (``"0.04"`` = 4 %), used for forwards
+  ``F = spot * exp(rate * T)`` and Black-76 discounting; ``T`` is ACT/365 from ``valuation_date``;
+* vols: annualised lognormal vols as fractions (``"0.55"`` = 55 %);
+* haircuts and margin rates: fractions (``"0.05"`` = 5 %); the builder converts them to basis
+  points rounding UP, against the trader.
+
+An option's vol is its own ``vol`` if given, else the smile of its expiry (:class:`Smile`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+
+from zkmargin import fixedpoint as fp
+from zkmargin.io import load_model
+from zkmargin.models.snapshot import Kind
+from zkmargin.models.types import Epoch, NonZeroId, StrictModel
+
+MARKET_SCHEMA_VERSION = 1
+#: Kinds priced with Black-76; every other kind is linear in the underlying.
+OPTION_KINDS = frozenset({Kind.CALL, Kind.PUT})
+
+
+def _decimal(v: object) -> Decimal:
+    if isinstance(v, Decimal):
+        return v
+    if not isinstance(v, str):
+        raise ValueError(f"must be a decimal string such as \"1.25\" (floats are not exact), got {v!r}")
+    try:
+        d = Decimal(v.strip())
+    except InvalidOperation:
+        raise ValueError(f"{v!r} is not a decimal number") from None
+    if not d.is_finite():
+        raise ValueError(f"{v!r} must be finite")
+    return d
+
+
+#: An exact decimal written as a JSON string (and written back as one).
+Dec = Annotated[Decimal, BeforeValidator(_decimal), PlainSerializer(str, return_type=str),
+                WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$"})]
+Positive = Annotated[Dec, Field(gt=0)]
+NonNegative = Annotated[Dec, Field(ge=0)]
+Fraction = Annotated[Dec, Field(ge=0, le=1)]
+
+
+def _iso_date(v: object) -> date:
+    if isinstance(v, date):
+        return v
+    if not isinstance(v, str):
+        raise ValueError(f"must be an ISO date string such as \"2025-01-31\", got {v!r}")
+    try:
+        return date.fromisoformat(v)
+    except ValueError:
+        raise ValueError(f"{v!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+#: A calendar date written as ``"YYYY-MM-DD"``.
+IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+class Smile(StrictModel):
+    """A quadratic smile in log-moneyness ``x = ln(K / F)``: ``vol = atm + skew * x + curvature * x**2``.
+
+    The smile is sticky-strike: a price scenario does not move an option's vol (only a vol
+    scenario does).
+    """
+
+    atm_vol: Positive
+    skew: Dec = Decimal(0)
+    curvature: Dec = Decimal(0)
+
+
+class ExpiryTerms(StrictModel):
+    """Per-expiry market data of one underlying: an optional quoted forward and smile."""
+
+    expiry: IsoDate
+    forward: Positive | None = Field(default=None, description="USD; default spot * exp(rate * T)")
+    smile: Smile | None = None
+
+
+class Underlying(StrictModel):
+    """An underlying, which is also its risk group: P&L nets within it, never across."""
+
+    id: NonZeroId
+    name: str
+    spot: Positive
+    rate: Dec = Decimal(0)
+    expiries: list[ExpiryTerms] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_expiries(self) -> Underlying:
+        dates = [e.expiry for e in self.expiries]
+        if len(set(dates)) != len(dates):
+            raise ValueError(f"underlying {self.name}: an expiry is listed twice")
+        return self
+
+    def terms(self, expiry: date) -> ExpiryTerms | None:
+        """The quoted terms of ``expiry``, if any."""
+        return next((e for e in self.expiries if e.expiry == expiry), None)
+
+
+class MarketInstrument(StrictModel):
+    """A listed instrument: contract terms and (options) an optional quoted implied vol."""
+
+    id: NonZeroId
+    symbol: str
+    kind: Kind
+    group: NonZeroId
+    multiplier: Positive = Decimal(1)
+    strike: Positive | None = Field(default=None, description="USD per underlying unit (options)")
+    expiry: IsoDate | None = Field(default=None, description="futures and options")
+    vol: Positive | None = Field(default=None, description="implied vol (options); default: the smile")
+
+    @model_validator(mode="after")
+    def _terms_match_kind(self) -> MarketInstrument:
+        option = self.kind in OPTION_KINDS
+        if option and self.strike is None:
+            raise ValueError(f"instrument {self.symbol}: an option needs a strike")
+        if not option and (self.strike is not None or self.vol is not None):
+            raise ValueError(f"instrument {self.symbol}: only options have a strike or vol")
+        dated = option or self.kind is Kind.FUTURE
+        if dated != (self.expiry is not None):
+            raise ValueError(f"instrument {self.symbol}: {self.kind.value} "
+                             f"{'needs' if dated else 'must not have'} an expiry")
+        return self
+
+
+class HaircutQuote(StrictModel):
+    """Haircuts (fractions) on the part of a balance at or above ``from_amount`` units."""
+
+    from_amount: NonNegative
+    mm: Fraction
+    im: Fraction
+
+
+class CollateralQuote(StrictModel):
+    """A collateral asset: stable index, USD price per unit, tiered haircuts."""
+
+    index: int = Field(ge=0, lt=fp.MAX_ASSETS)
+    symbol: str
+    price: Positive
+    tiers: list[HaircutQuote] = Field(min_length=1, max_length=4)
+
+
+class MarketParams(StrictModel):
+    """Margin rates (fractions): MM as a share of IM, contingency add-on, short-option minimum."""
+
+    mm_factor: Annotated[Dec, Field(gt=0, le=1)] = Field(description="MM / IM, e.g. 0.8")
+    contingency_rate: Fraction = Field(description="add-on per contract as a share of spot x multiplier")
+    short_option_min_rate: Fraction = Field(description="minimum per short option as a share of spot x multiplier")
+
+
+class Market(StrictModel):
+    """One epoch's market data: underlyings, instruments, collateral, margin rates."""
+
+    schema_version: Literal[1] = MARKET_SCHEMA_VERSION
+    venue: str
+    epoch: Epoch
+    valuation_date: IsoDate
+    underlyings: list[Underlying] = Field(min_length=1)
+    instruments: list[MarketInstrument]
+    collateral: list[CollateralQuote] = Field(min_length=1, max_length=fp.MAX_ASSETS)
+    params: MarketParams
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Market:
+        by_id = {u.id: u for u in self.underlyings}
+        if len(by_id) != len(self.underlyings):
+            raise ValueError("duplicate underlying id")
+        for u in self.underlyings:
+            if any(e.expiry <= self.valuation_date for e in u.expiries):
+                raise ValueError(f"underlying {u.name}: every expiry must lie after {self.valuation_date}")
+        for field in ("id", "symbol"):
+            keys = [getattr(i, field) for i in self.instruments]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"duplicate instrument {field}")
+        for ins in self.instruments:
+            u = by_id.get(ins.group)
+            if u is None:
+                raise ValueError(f"instrument {ins.symbol}: unknown group {ins.group}")
+            if ins.expiry is not None and ins.expiry <= self.valuation_date:
+                raise ValueError(f"instrument {ins.symbol}: expired ({ins.expiry} <= {self.valuation_date})")
+            if ins.kind in OPTION_KINDS and ins.vol is None:
+                terms = u.terms(ins.expiry) if ins.expiry else None
+                if terms is None or terms.smile is None:
+                    raise ValueError(f"instrument {ins.symbol}: no vol and no smile for {u.name} {ins.expiry}")
+        if [c.index for c in self.collateral] != list(range(len(self.collateral))):
+            raise ValueError("collateral indices must be 0, 1, 2, ... in order")
+        return self
+
+    def underlying(self, group: int) -> Underlying:
+        """The underlying of a group id (validated to exist for every instrument)."""
+        return next(u for u in self.underlyings if u.id == group)
+
+
+def load_market(path: str | os.PathLike[str]) -> Market:
+    """Read and validate a MARKET.json file (raises :class:`~zkmargin.errors.InputError`)."""
+    return load_model(Market, path)

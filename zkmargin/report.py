@@ -1,0 +1,66 @@
+"""Human-readable margin breakdown (tables for the terminal) and the shortfall message."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from zkmargin import fixedpoint as fp
+from zkmargin.book import Book
+from zkmargin.models import RiskSnapshot
+from zkmargin.portfolio import MarginResult
+
+
+def usd(x: int, scale: int) -> str:
+    """An integer at ``scale`` as USD with cents and thousands separators (display only)."""
+    return f"{Decimal(x) / scale:,.2f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    fmt = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
+
+
+def health_line(result: MarginResult) -> str:
+    """One line: healthy or not, health ratio, and the shortfall in USD when below."""
+    ratio = "n/a (no requirement)" if result.health_bps is None else f"{result.health_bps / 10_000:.4f}x MM"
+    need = f"{result.threshold_bps / 10_000:.2f}x"
+    if result.healthy:
+        return f"HEALTHY: equity is {ratio} (claimed {need})"
+    shortfall = -result.health // fp.BPS  # EQUITY_SCALE, rounded down
+    return (f"BELOW MARGIN: equity is {ratio}, claimed {need}; equity falls short of "
+            f"MM x {need} by {usd(shortfall, fp.EQUITY_SCALE)} USD")
+
+
+def breakdown(result: MarginResult, book: Book, snapshot: RiskSnapshot, title: str = "") -> str:
+    """The full breakdown: positions, collateral, per-group scenario scan, summary."""
+    by_id = snapshot.instruments_by_id
+    group_names = {g.id: g.underlying for g in snapshot.groups}
+    out = [f"{title or 'account'} under {snapshot.venue} epoch {snapshot.epoch} "
+           f"({len(snapshot.scenarios)} scenarios)", ""]
+    rows = [[by_id[s.instrument].symbol, fp.format_decimal(s.qty, fp.QTY_SCALE),
+             usd(v, fp.VALUE_SCALE), usd(a, fp.VALUE_SCALE)]
+            for s, v, a in zip(book.slots, result.position_value, result.addon) if s.instrument]
+    out += _table(["position", "qty", "value USD", "add-on USD"], rows) + [""]
+    rows = [[c.symbol, fp.format_decimal(b, fp.AMOUNT_SCALE), usd(v, fp.EQUITY_SCALE)]
+            for c, b, v in zip(snapshot.collateral, book.balances, result.collateral_value) if b]
+    out += _table(["collateral", "amount", "value after MM haircut USD"], rows) + [""]
+    labels = [s.label for s in snapshot.scenarios]
+    live = [g for g, gid in enumerate(book.group_ids) if gid]
+    if live:
+        rows = [[labels[s]] + [usd(result.group_pnl[g][s], fp.VALUE_SCALE) for g in live]
+                for s in range(len(labels))]
+        out += _table(["scenario P&L USD"] + [group_names[book.group_ids[g]] for g in live], rows) + [""]
+        rows = [[group_names[book.group_ids[g]], usd(result.scan_loss[g], fp.VALUE_SCALE),
+                 labels[result.worst_scenario[g]] if result.worst_scenario[g] >= 0 else "-",
+                 usd(result.group_som[g], fp.VALUE_SCALE), usd(result.group_req[g], fp.VALUE_SCALE)]
+                for g in live]
+        out += _table(["group", "scanning loss", "worst scenario", "short-opt min", "requirement"], rows) + [""]
+    out += _table(["component", "USD"], [
+        ["equity (MM haircuts)", usd(result.equity, fp.EQUITY_SCALE)],
+        ["equity (IM haircuts)", usd(result.equity_im, fp.EQUITY_SCALE)],
+        ["add-ons", usd(sum(result.addon), fp.VALUE_SCALE)],
+        ["initial margin (IM)", usd(result.im, fp.VALUE_SCALE)],
+        [f"maintenance margin (MM = {book.mm_factor_bps / 100:g}% IM)", usd(result.mm, fp.EQUITY_SCALE)],
+    ])
+    return "\n".join(out + ["", health_line(result)])
