@@ -7,7 +7,6 @@ every named signal in the witness, for differential tests and the auditor's sign
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,14 +17,10 @@ from prover.toolchain import PROJECT_ROOT
 from prover.witness import WitnessCalculator
 from zkmargin.circuitgen import MODELS, main_name
 from zkmargin.errors import InputError
+from zkmargin.paths import build_root, keys_dir
 from zkmargin.profiles import Profile, get_profile
 
 CIRCUITS_DIR = PROJECT_ROOT / "circuits"
-
-
-def build_root() -> Path:
-    """Where builds and keys live: ``$ZKMARGIN_BUILD`` or ``<project>/build``."""
-    return Path(os.environ.get("ZKMARGIN_BUILD", PROJECT_ROOT / "build"))
 
 
 def include_dirs() -> list[Path]:
@@ -64,7 +59,7 @@ class MarginCircuit:
         )
 
     def keys_dir(self) -> Path:
-        return build_root() / "keys" / self.circuit_id
+        return keys_dir(self.circuit_id)
 
 
 class WarmWitness:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+
+from hypothesis import strategies as st
 
 from zkmargin import fixedpoint as fp
 from zkmargin.models import (Account, Balance, CollateralAsset, Group, HaircutTier, Instrument, Kind,
                              MarginParams, Position, RiskSnapshot, Scenario)
+from zkmargin.models.account import SALT_BITS
+from zkmargin.profiles import Profile
 
 
 def synthetic_snapshot(*, seed: int = 1, instruments: int = 20, groups: int = 3, scenarios: int = 16,
@@ -50,3 +55,80 @@ def random_account(snapshot: RiskSnapshot, rng: random.Random, *, positions: int
         balances=[Balance(asset=a, amount=fp.format_decimal(rng.randrange(0, amount_max), fp.AMOUNT_SCALE))
                   for a in range(min(assets, len(snapshot.collateral)))],
         salt=str(rng.getrandbits(248)))
+
+
+def account_of(positions: Mapping[int, int], balances: Mapping[int, int] | None = None, *, salt: int = 1) -> Account:
+    """An account from fixed-point integers: ``{instrument id: quantity}`` (QTY_SCALE) and
+    ``{asset index: amount}`` (AMOUNT_SCALE), written as the decimal strings of an account file."""
+    return Account(
+        positions=[Position(instrument=i, quantity=fp.format_decimal(q, fp.QTY_SCALE)) for i, q in positions.items()],
+        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in (balances or {}).items()],
+        salt=str(salt))
+
+
+def single_tier(snapshot: RiskSnapshot) -> RiskSnapshot:
+    """The snapshot with every collateral asset cut to its first haircut tier, so that collateral
+    value is linear in the balance."""
+    data = snapshot.model_dump()
+    for asset in data["collateral"]:
+        asset["tiers"] = asset["tiers"][:1]
+    return RiskSnapshot.model_validate(data)
+
+
+#: The largest shape the fixed-point bounds are argued for (fixedpoint.MAX_*), with 4 tiers.
+EXTREME = Profile("extreme", positions=fp.MAX_POSITIONS, scenarios=4, depth=7, assets=fp.MAX_ASSETS,
+                  groups=fp.MAX_GROUPS, tiers=4)
+
+
+def extreme_snapshot(*, groups: int = 1) -> RiskSnapshot:
+    """Every snapshot value at its bound, for :data:`EXTREME`: 64 instruments (ids 1..64, spread
+    round-robin over ``groups`` groups) with mark, add-on and short-option minimum at their maxima
+    and risk ``[RISK.lo, RISK.hi, 0, 1]``; 16 assets at the top price, 4 tiers of zero haircut."""
+    instruments = [
+        Instrument(id=k, symbol=f"X{k}", kind=Kind.CALL, group=1 + (k - 1) % groups, mark=fp.MARK.hi,
+                   addon=fp.ADDON.hi, short_option_min=fp.SOM.hi, risk=[fp.RISK.lo, fp.RISK.hi, 0, 1])
+        for k in range(1, fp.MAX_POSITIONS + 1)]
+    tiers = [HaircutTier(from_amount=t, mm_bps=0, im_bps=0) for t in range(4)]
+    return RiskSnapshot(
+        venue="extreme", epoch=fp.EPOCH.hi,
+        scenarios=[Scenario(label=f"s{i}", price_shock_bps=0) for i in range(4)],
+        groups=[Group(id=g, underlying=f"U{g}") for g in range(1, groups + 1)],
+        instruments=instruments,
+        collateral=[CollateralAsset(index=a, symbol=f"A{a}", price=fp.ASSET_PRICE.hi, tiers=tiers)
+                    for a in range(fp.MAX_ASSETS)],
+        params=MarginParams(mm_factor_bps=fp.BPS, contingency_bps=fp.BPS, short_option_min_bps=fp.BPS))
+
+
+def extreme_account(snapshot: RiskSnapshot, qty: int, amount: int = fp.AMOUNT.hi) -> Account:
+    """Quantity ``qty`` (QTY_SCALE) in every instrument, ``amount`` (AMOUNT_SCALE) of every asset."""
+    return account_of({i.id: qty for i in snapshot.instruments}, {c.index: amount for c in snapshot.collateral})
+
+
+def snapshots(*, max_instruments: int = 24, max_scenarios: int = 20) -> st.SearchStrategy[RiskSnapshot]:
+    """Synthetic snapshots of random shape whose risk arrays and marks reach up to the bounds."""
+    return st.builds(synthetic_snapshot, seed=st.integers(0, 2**32), instruments=st.integers(1, max_instruments),
+                     groups=st.integers(1, 4), scenarios=st.integers(1, max_scenarios), assets=st.integers(1, 4),
+                     magnitude=st.sampled_from([10, 10**6, 10**10, 2**47]))
+
+
+def accounts(snapshot: RiskSnapshot, *, max_positions: int = 8, max_groups: int = fp.MAX_GROUPS,
+             qty: st.SearchStrategy[int] | None = None,
+             amount: st.SearchStrategy[int] | None = None) -> st.SearchStrategy[Account]:
+    """Accounts on ``snapshot``: distinct instruments from at most ``max_groups`` groups, a balance
+    (possibly 0) in every asset, a random salt. ``qty`` (QTY_SCALE) and ``amount`` (AMOUNT_SCALE)
+    default to the full bounds; hypothesis favours their edges."""
+    qty = qty if qty is not None else st.integers(fp.QTY.lo, fp.QTY.hi)
+    amount = amount if amount is not None else st.integers(0, fp.AMOUNT.hi)
+    all_groups = sorted({i.group for i in snapshot.instruments})
+
+    @st.composite
+    def draw(data: st.DrawFn) -> Account:
+        groups = data(st.lists(st.sampled_from(all_groups), min_size=1, max_size=max_groups, unique=True))
+        pool = [i.id for i in snapshot.instruments if i.group in groups]
+        ids = data(st.lists(st.sampled_from(pool), max_size=max_positions, unique=True))
+        quantities = data(st.lists(qty, min_size=len(ids), max_size=len(ids)))
+        amounts = data(st.lists(amount, min_size=len(snapshot.collateral), max_size=len(snapshot.collateral)))
+        salt = data(st.integers(0, (1 << SALT_BITS) - 1))
+        return account_of(dict(zip(ids, quantities)), dict(enumerate(amounts)), salt=salt)
+
+    return draw()

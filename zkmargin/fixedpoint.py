@@ -155,7 +155,7 @@ check_overflow()
 # ---- signed encoding into the BN254 scalar field ----
 def to_field(x: int) -> int:
     """Encode a signed integer with ``|x| < R/2`` as a field element (negatives as ``R - |x|``)."""
-    if not -(R // 2) < x < R // 2:
+    if not -(R // 2) <= x <= R // 2:
         raise BoundError("field element", x, "|x| must be below R/2")
     return x % R
 

@@ -29,7 +29,7 @@ from zkmargin.io import load_model
 from zkmargin.models.snapshot import Kind
 from zkmargin.models.types import Epoch, NonZeroId, StrictModel
 
-MARKET_SCHEMA_VERSION = 1
+MARKET_SCHEMA_VERSION: Literal[1] = 1
 #: Kinds priced with Black-76; every other kind is linear in the underlying.
 OPTION_KINDS = frozenset({Kind.CALL, Kind.PUT})
 
@@ -188,15 +188,15 @@ class Market(StrictModel):
             if len(set(keys)) != len(keys):
                 raise ValueError(f"duplicate instrument {field}")
         for ins in self.instruments:
-            u = by_id.get(ins.group)
-            if u is None:
+            group = by_id.get(ins.group)
+            if group is None:
                 raise ValueError(f"instrument {ins.symbol}: unknown group {ins.group}")
             if ins.expiry is not None and ins.expiry <= self.valuation_date:
                 raise ValueError(f"instrument {ins.symbol}: expired ({ins.expiry} <= {self.valuation_date})")
             if ins.kind in OPTION_KINDS and ins.vol is None:
-                terms = u.terms(ins.expiry) if ins.expiry else None
+                terms = group.terms(ins.expiry) if ins.expiry else None
                 if terms is None or terms.smile is None:
-                    raise ValueError(f"instrument {ins.symbol}: no vol and no smile for {u.name} {ins.expiry}")
+                    raise ValueError(f"instrument {ins.symbol}: no vol and no smile for {group.name} {ins.expiry}")
         if [c.index for c in self.collateral] != list(range(len(self.collateral))):
             raise ValueError("collateral indices must be 0, 1, 2, ... in order")
         return self

@@ -20,9 +20,10 @@ a snapshot or a proof.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -41,25 +42,29 @@ YEAR_DAYS = 365
 #: Vega is reported per vol point (0.01 of annualised vol).
 VOL_POINT = 0.01
 
-# math.erfc is libm's correctly behaved erfc (accurate deep into the tails); numpy has none.
+def _floats(x: npt.ArrayLike) -> FloatArray:
+    return np.asarray(x, dtype=np.float64)
+
+
+# math.erfc is libm's erfc, accurate deep into the tails; numpy has none.
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 def norm_cdf(x: npt.ArrayLike) -> FloatArray:
     """Standard normal CDF, elementwise."""
-    return 0.5 * _erfc(-np.asarray(x, dtype=np.float64) / math.sqrt(2.0))
+    return 0.5 * _floats(_erfc(-_floats(x) / math.sqrt(2.0)))
 
 
 def norm_pdf(x: npt.ArrayLike) -> FloatArray:
     """Standard normal density, elementwise."""
-    x = np.asarray(x, dtype=np.float64)
+    x = _floats(x)
     return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
-def _d1_d2(forward: npt.ArrayLike, strike: npt.ArrayLike, years: npt.ArrayLike,
-           vol: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    sd = np.asarray(vol, dtype=np.float64) * np.sqrt(years)
-    d1 = (np.log(np.divide(forward, strike)) + 0.5 * sd * sd) / sd
+def _d1_d2(forward: FloatArray, strike: FloatArray, years: FloatArray,
+           vol: FloatArray) -> tuple[FloatArray, FloatArray]:
+    sd = vol * np.sqrt(years)
+    d1 = (np.log(forward / strike) + 0.5 * sd * sd) / sd
     return d1, d1 - sd
 
 
@@ -71,10 +76,11 @@ def black76(forward: npt.ArrayLike, strike: npt.ArrayLike, years: npt.ArrayLike,
     ``d1 = (ln(F/K) + vol^2 T / 2) / (vol sqrt(T))``, ``d2 = d1 - vol sqrt(T)``; requires
     ``F, K, T, vol > 0``.
     """
-    d1, d2 = _d1_d2(forward, strike, years, vol)
-    df = np.exp(-np.multiply(rate, years))
-    call = df * (np.multiply(forward, norm_cdf(d1)) - np.multiply(strike, norm_cdf(d2)))
-    put = df * (np.multiply(strike, norm_cdf(-d2)) - np.multiply(forward, norm_cdf(-d1)))
+    f, k, t = _floats(forward), _floats(strike), _floats(years)
+    d1, d2 = _d1_d2(f, k, t, _floats(vol))
+    df = np.exp(-_floats(rate) * t)
+    call = df * (f * norm_cdf(d1) - k * norm_cdf(d2))
+    put = df * (k * norm_cdf(-d2) - f * norm_cdf(-d1))
     return np.where(is_call, call, put)
 
 
@@ -155,7 +161,7 @@ def scenario_pnl(terms: Terms, scenarios: Sequence[Scenario]) -> FloatArray:
     price_bps = np.array([s.price_shock_bps for s in scenarios], dtype=np.float64)
     vol_bps = np.array([s.vol_shock_bps for s in scenarios], dtype=np.float64)
     weight_bps = np.array([s.weight_bps for s in scenarios], dtype=np.float64)
-    # integer bps products are exact in float64; one rounding at the final division
+    # price_bps * weight_bps is an exact integer in float64: the linear P&L rounds only twice
     pnl = (terms.ref * terms.multiplier)[:, None] * (price_bps * weight_bps)[None, :] / (fp.BPS * fp.BPS)
     m = terms.is_option
     if m.any():
@@ -182,20 +188,24 @@ def marks(terms: Terms) -> FloatArray:
 
 
 Rounding = Literal["floor", "ceil", "half_even"]
-_ROUND = {"floor": np.floor, "ceil": np.ceil, "half_even": np.rint}
+_ROUND: dict[Rounding, Callable[[Fraction], int]] = {"floor": math.floor, "ceil": math.ceil, "half_even": round}
 
 
 def quantize(values: npt.ArrayLike, rounding: Rounding) -> npt.NDArray[np.object_]:
-    """USD floats to Python ints at PRICE_SCALE (1e-6 USD), same shape.
+    """USD floats to Python ints at PRICE_SCALE (1e-6 USD), same shape, rounded exactly.
 
-    ``floor`` for risk arrays (a loss is rounded up, against the trader), ``ceil`` for amounts
-    the trader owes, ``half_even`` for marks: a mark enters equity with the sign of the position,
-    so any directed rounding would favour one side; round-half-even is unbiased and deterministic.
+    Each float is scaled as an exact rational (a float product ``x * 1e6`` could itself round
+    across an integer and flip the direction). ``floor`` for risk arrays (a loss is rounded up,
+    against the trader), ``ceil`` for amounts the trader owes, ``half_even`` for marks: a mark
+    enters equity with the sign of the position, so any directed rounding would favour one side;
+    round-half-even is unbiased and deterministic.
     """
-    scaled = np.asarray(values, dtype=np.float64) * fp.PRICE_SCALE
-    if not np.isfinite(scaled).all():
+    x = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(x).all():
         raise ValueError("cannot quantize a non-finite value")
-    return np.vectorize(int, otypes=[object])(_ROUND[rounding](scaled))
+    to_int = _ROUND[rounding]
+    out: npt.NDArray[np.object_] = np.vectorize(lambda v: to_int(Fraction(v) * fp.PRICE_SCALE), otypes=[object])(x)
+    return out
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ class Span16:
     vol down by the vol scan range; 15-16: price up/down ``extreme_multiple`` x the scan range, vol
     unchanged, counted at ``extreme_weight_bps`` (SPAN's 35 % cover fraction).
 
-    Defaults: a 15 % price scan range (one epoch of BTC/ETH at roughly four daily sigmas) and a
+    Defaults: a 15 % price scan range (about six daily standard deviations at 50 % annual vol) and a
     25 % relative vol scan range.
     """
 

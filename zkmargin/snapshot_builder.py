@@ -38,8 +38,7 @@ from zkmargin import fixedpoint as fp
 from zkmargin.errors import InputError
 from zkmargin.io import describe_validation_error
 from zkmargin.market import OPTION_KINDS, CollateralQuote, Market, MarketInstrument, MarketParams, load_market
-from zkmargin.models import (CollateralAsset, Group, HaircutTier, Instrument, MarginParams, RiskSnapshot,
-                             Scenario)
+from zkmargin.models import CollateralAsset, Group, HaircutTier, Instrument, MarginParams, RiskSnapshot, Scenario
 from zkmargin.riskarrays import instrument_terms, marks, quantize, scenario_pnl
 from zkmargin.scenarios import check_scenario, preset_scenarios
 

@@ -4,72 +4,84 @@
 ``scan_loss``, ``worst_scenario``, ``group_som``, ``group_req``, ``im``, ``mm`` and ``health`` as
 :func:`zkmargin.portfolio.portfolio_margin` (the executable specification), integer for integer.
 
+Layout. Empty slots (quantity 0) and empty balances contribute nothing, so they are dropped; the
+remaining slots of the whole batch are sorted into runs of equal (book, group) and every per-slot
+product is summed per run with ``np.add.reduceat``; the runs are then spread into dense
+``(book, group)`` arrays. The work grows with the positions held, not with the padded shape.
+
 Exactness. The values exceed int64 (a group's P&L reaches ``64 * 2**47 * 2**47 = 2**100``), so
 every product is formed from base ``2**24`` limbs held in int64 arrays:
 
 * a 48-bit input (quantity, risk, mark, add-on, short-option minimum) is two limbs, the low one
-  in ``[0, 2**24)``, the top one ``x >> 24`` in ``[-2**23, 2**23]``;
+  in ``[0, 2**24)``, the top one ``x >> 24`` in ``[-2**23, 2**23)``;
 * a collateral tier amount (``< 2**64``, uint64) and ``price * (10000 - haircut)`` (``< 2**62``)
   are three limbs each, the top ones below ``2**16`` and ``2**14``;
 * a limb product is below ``2**48``; an output limb adds at most :data:`LIMB_TERMS` products per
-  term and a reduction adds at most :data:`MAX_REDUCED` terms (slots, or asset tiers), so every
-  limb sum stays below ``2**63`` (checked at import, in :func:`_check_limb_overflow`).
+  term and a book adds at most :data:`MAX_TERMS` terms (its slots, or its assets x tiers), so
+  every limb sum stays below ``2**63`` (:func:`check_limb_overflow`, run at import).
 
 Comparisons (the worst scenario) run on carried limbs, lexicographically from the top limb, so
-they are exact; only the reduced per-book and per-group results become Python ints (numpy object
-arrays), on which the final few sums and products (IM, MM, health) are computed.
+they are exact; only reduced per-run and per-book values become Python ints (numpy object arrays),
+on which the last few sums and products (requirement, IM, MM, health) are computed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain, compress
+from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from zkmargin import fixedpoint as fp
-from zkmargin.book import AssetTerms, Book
+from zkmargin.book import Book
 from zkmargin.errors import BoundError
+from zkmargin.portfolio import FULL_HEALTH_BPS
 
 #: Bits per limb.
 LIMB_BITS = 24
 #: Most products added into one output limb of a limb multiplication (3-limb by 3-limb operands).
 LIMB_TERMS = 3
-#: Most terms one reduction adds: position slots, or asset-tier pairs of a book.
-MAX_REDUCED = max(fp.MAX_POSITIONS, fp.MAX_ASSETS * 4)
+#: Most terms summed per book: its position slots, or its assets x haircut tiers (16 x 4).
+MAX_TERMS = fp.MAX_POSITIONS
 
 _MASK = (1 << LIMB_BITS) - 1
 _BASE = 1 << LIMB_BITS
 _U64_MAX = np.iinfo(np.uint64).max
 _I64_MAX = np.iinfo(np.int64).max
 
-Int64Array = npt.NDArray[np.int64]
+Array = npt.NDArray[Any]
+IntArray = npt.NDArray[np.int64]
 ObjectArray = npt.NDArray[np.object_]
 #: Little-endian base-2**24 digits of an integer array: ``value = sum(limbs[k] << 24 * k)``.
-Limbs = list[Int64Array]
+Limbs = list[IntArray]
 
 
-def _check_limb_overflow() -> None:
+def check_limb_overflow() -> None:
     """Prove that no limb sum can leave int64; raise ValueError with the numbers if not."""
-    worst = MAX_REDUCED * LIMB_TERMS * (1 << (2 * LIMB_BITS))
+    worst = MAX_TERMS * LIMB_TERMS * (1 << (2 * LIMB_BITS))
     if worst >= 1 << 63:
         raise ValueError(f"limb sums reach 2**{worst.bit_length()}: shrink LIMB_BITS={LIMB_BITS}")
+    if fp.MAX_ASSETS * 4 > MAX_TERMS:
+        raise ValueError(f"{fp.MAX_ASSETS} assets x 4 tiers exceed MAX_TERMS={MAX_TERMS}")
 
 
-_check_limb_overflow()
+check_limb_overflow()
 
 
 @dataclass(frozen=True)
 class MarginBatch:
-    """Key outputs of portfolio margin for a batch; entry ``b`` of each field equals the field of
+    """Key outputs of portfolio margin for a batch: entry ``b`` of each field equals the field of
     the same name of ``portfolio_margin(books[b], threshold_bps)`` (scales as in MarginResult)."""
 
     threshold_bps: int
     equity: tuple[int, ...]                      # EQUITY_SCALE
     equity_im: tuple[int, ...]                   # EQUITY_SCALE
     scan_loss: tuple[tuple[int, ...], ...]       # VALUE_SCALE, per group of each book
-    worst_scenario: tuple[tuple[int, ...], ...]  # scenario index, -1 when no loss
+    worst_scenario: tuple[tuple[int, ...], ...]  # scenario index, -1 when the group has no loss
     group_som: tuple[tuple[int, ...], ...]       # VALUE_SCALE
     group_req: tuple[tuple[int, ...], ...]       # VALUE_SCALE
     im: tuple[int, ...]                          # VALUE_SCALE
@@ -85,26 +97,30 @@ class MarginBatch:
         return tuple(h >= 0 for h in self.health)
 
 
-def _split(x: npt.NDArray[np.int64] | npt.NDArray[np.uint64], n: int) -> Limbs:
+# ---- exact limb arithmetic ----
+def _split(x: Array, n: int) -> Limbs:
     """``n`` limbs of ``x``: all but the top in ``[0, 2**24)``, the top one carries the sign."""
-    low = [((x >> (LIMB_BITS * k)) & _MASK).astype(np.int64) for k in range(n - 1)]
-    return low + [(x >> (LIMB_BITS * (n - 1))).astype(np.int64)]
+    low = [((x >> (LIMB_BITS * k)) & _MASK).astype(np.int64, copy=False) for k in range(n - 1)]
+    return low + [(x >> (LIMB_BITS * (n - 1))).astype(np.int64, copy=False)]
 
 
-def _multiply(a: Limbs, b: Limbs, op: Callable[[Int64Array, Int64Array], Int64Array] = np.multiply) -> Limbs:
-    """Limbs of ``op(a, b)`` for a bilinear ``op`` (elementwise product or matmul): a convolution."""
-    return [sum(op(a[i], b[k - i]) for i in range(max(0, k - len(b) + 1), min(k, len(a) - 1) + 1))
-            for k in range(len(a) + len(b) - 1)]
+def _multiply(a: Limbs, b: Limbs) -> Limbs:
+    """Limbs of the elementwise product (broadcasting): the convolution of the limb lists."""
+    out: dict[int, IntArray] = {}
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            out[i + j] = out[i + j] + x * y if i + j in out else x * y
+    return [out[k] for k in range(len(a) + len(b) - 1)]
 
 
-def _reduce(limbs: Limbs, axis: int | tuple[int, ...]) -> Limbs:
-    return [limb.sum(axis=axis) for limb in limbs]
+def _map(limbs: Limbs, f: Callable[[IntArray], IntArray]) -> Limbs:
+    return [f(limb) for limb in limbs]
 
 
 def _carry(limbs: Limbs) -> Limbs:
     """The canonical limbs of the same values: all but the top in ``[0, 2**24)``."""
     out: Limbs = []
-    carry: Int64Array | int = 0
+    carry: IntArray | int = 0
     for limb in limbs[:-1]:
         t = limb + carry
         out.append(t & _MASK)
@@ -121,130 +137,174 @@ def _to_int(limbs: Limbs) -> ObjectArray:
 
 
 def _first_argmin(limbs: Limbs) -> npt.NDArray[np.intp]:
-    """Index of the first minimum along the last axis of canonical limbs (top limb decides first)."""
+    """Index of the first minimum along axis 0 of canonical limbs (the top limb decides first)."""
     tie = np.ones(limbs[0].shape, dtype=bool)
     for limb in reversed(limbs):
         masked = np.where(tie, limb, _I64_MAX)
-        tie &= masked == masked.min(axis=-1, keepdims=True)
-    return tie.argmax(axis=-1)
+        tie &= masked == masked.min(axis=0)
+    first: npt.NDArray[np.intp] = tie.argmax(axis=0)
+    return first
 
 
-def _pad(flat: npt.NDArray[np.generic], counts: Sequence[int], width: int) -> npt.NDArray[np.generic]:
-    """Rows of ``counts[b]`` consecutive items of ``flat``, zero-padded to ``width`` items."""
-    out = np.zeros((len(counts), width, *flat.shape[1:]), dtype=flat.dtype)
-    out[np.arange(width) < np.asarray(counts)[:, None]] = flat
-    return out
+# ---- runs of equal keys ----
+@dataclass(frozen=True)
+class _Runs:
+    """Runs of equal values in a sorted key array: where each run starts and its key."""
+
+    starts: npt.NDArray[np.intp]
+    keys: IntArray
+    size: int  # number of possible keys (the length of a spread array)
+
+    @classmethod
+    def of(cls, sorted_keys: IntArray, size: int) -> _Runs:
+        # prepend a value different from the first key, so that a run starts at index 0
+        starts = np.flatnonzero(np.diff(sorted_keys, prepend=sorted_keys[:1] - 1))
+        return cls(starts, sorted_keys[starts], size)
+
+    def sums(self, limbs: Limbs) -> Limbs:
+        """Per run, the sum over its items (the last axis)."""
+        return _map(limbs, lambda limb: np.add.reduceat(limb, self.starts, axis=-1))
+
+    def spread(self, values: Array, fill: int) -> Array:
+        """A dense array over all keys: the run values at their keys, ``fill`` elsewhere."""
+        out = np.full(self.size, fill, dtype=values.dtype)
+        out[self.keys] = values
+        return out
 
 
-def _check(name: str, values: Int64Array, bound: fp.Bound) -> None:
+def _check(name: str, values: IntArray, bound: fp.Bound) -> None:
     """Refuse values outside the bound the limb argument assumes (the scalar path has no limit)."""
-    if values.size and (values.min() < bound.lo or values.max() > bound.hi):
+    if values.size and not bound.lo <= values.min() <= values.max() <= bound.hi:
         bad = values.min() if values.min() < bound.lo else values.max()
         raise BoundError(name, int(bad), bound.describe())
 
 
+def _check_terms(name: str, per_book: int) -> None:
+    if per_book > MAX_TERMS:
+        raise BoundError(name, per_book, f"at most {MAX_TERMS} per book keep the limb sums exact")
+
+
+def _column(items: Sequence[object], name: str) -> IntArray:
+    """One int attribute of every item as an array (creates no per-item Python containers)."""
+    return np.fromiter(map(attrgetter(name), items), dtype=np.int64, count=len(items))
+
+
+# ---- the batch, packed ----
 @dataclass(frozen=True)
 class _Slots:
-    """Position slots of the batch padded to a common shape (empty slots: quantity 0)."""
+    """The batch's slots with a non-zero quantity, sorted into runs of (book, group column).
 
-    qty: Int64Array     # (B, P) QTY_SCALE
-    group: Int64Array   # (B, P) index into the book's group_ids, -1 for an empty slot
-    mark: Int64Array    # (B, P) PRICE_SCALE
-    addon: Int64Array   # (B, P) PRICE_SCALE
-    som: Int64Array     # (B, P) PRICE_SCALE
-    risk: Int64Array    # (B, P, S) PRICE_SCALE
+    Column 0 collects slots without a group (they count in equity, not in any scan); column
+    ``g + 1`` is ``book.group_ids[g]``. Slots lie along the last axis.
+    """
+
+    runs: _Runs
+    qty: IntArray    # (N,) QTY_SCALE
+    mark: IntArray   # (N,) PRICE_SCALE
+    addon: IntArray  # (N,) PRICE_SCALE
+    som: IntArray    # (N,) PRICE_SCALE
+    risk: IntArray   # (S, N) PRICE_SCALE
 
 
-def _pack_slots(books: Sequence[Book]) -> _Slots:
-    """Gather the slots; risk arrays are deduplicated (one table row per distinct array)."""
-    row_of: dict[tuple[int, ...], int] = {}
-    flat = np.array([(s.qty, g, s.mark, s.addon, s.som, row_of.setdefault(s.risk, len(row_of)))
-                     for b in books for s, g in zip(b.slots, b.slot_group)], dtype=np.int64).reshape(-1, 6)
+def _pack_slots(books: Sequence[Book], columns: int) -> _Slots:
     counts = [len(b.slots) for b in books]
-    padded = _pad(flat, counts, max([1, *counts]))
-    if padded.shape[1] > MAX_REDUCED:
-        raise BoundError("position slots", padded.shape[1], f"must be at most {MAX_REDUCED}")
-    # One spare zero row, so that the table is never empty; padding slots have quantity 0.
-    table = np.zeros((len(row_of) + 1, max([1, *map(len, row_of)])), dtype=np.int64)
+    _check_terms("position slots", max(counts))
+    every = list(chain.from_iterable(map(attrgetter("slots"), books)))
+    qty = _column(every, "qty")
+    group = np.fromiter(chain.from_iterable(map(attrgetter("slot_group"), books)), dtype=np.int64, count=len(every))
+    live = qty != 0
+    slots = list(compress(every, live.tolist()))
+    key = (np.repeat(np.arange(len(books)), counts) * columns + group + 1)[live]
+    order = np.argsort(key, kind="stable")
+    risks = list(map(attrgetter("risk"), slots))
+    row_of = {r: k for k, r in enumerate(dict.fromkeys(risks))}  # one table row per distinct risk array
+    table = np.zeros((max([1, *map(len, row_of)]), len(row_of)), dtype=np.int64)
     for risk, k in row_of.items():
-        table[k, :len(risk)] = risk
-    slots = _Slots(padded[..., 0], padded[..., 1], padded[..., 2], padded[..., 3], padded[..., 4],
-                   table[padded[..., 5]])
-    _check("quantity", slots.qty, fp.QTY)
-    _check("mark", slots.mark, fp.MARK)
-    _check("addon", slots.addon, fp.ADDON)
-    _check("short_option_min", slots.som, fp.SOM)
+        table[:len(risk), k] = risk
+    # Trailing scenarios with zero risk everywhere (profile padding) have P&L 0 for every group: they
+    # can neither raise a scanning loss nor be its worst scenario (a loss needs a negative P&L).
+    table = table[:max(1, int(np.flatnonzero(table.any(axis=1)).max(initial=0)) + 1)]
+    row = np.fromiter(map(row_of.__getitem__, risks), dtype=np.intp, count=len(slots))
+    packed = _Slots(_Runs.of(key[order], len(books) * columns), qty[live][order], _column(slots, "mark")[order],
+                    _column(slots, "addon")[order], _column(slots, "som")[order], table[:, row[order]])
+    _check("quantity", packed.qty, fp.QTY)
+    _check("mark", packed.mark, fp.MARK)
+    _check("addon", packed.addon, fp.ADDON)
+    _check("short_option_min", packed.som, fp.SOM)
     _check("risk", table, fp.RISK)
-    return slots
+    return packed
 
 
 def _collateral_values(books: Sequence[Book]) -> tuple[ObjectArray, ObjectArray]:
-    """Collateral after MM and IM haircuts per book, EQUITY_SCALE (``sum_k c_k`` of the spec)."""
-    row_of: dict[AssetTerms, int] = {}
-    rows = [row_of.setdefault(a, len(row_of)) for b in books for a in b.assets]
-    counts = [len(b.assets) for b in books]
-    balance = _pad(np.array([x for b in books for x in b.balances], dtype=np.uint64), counts, max([1, *counts]))
-    asset = _pad(np.array(rows, dtype=np.intp), counts, balance.shape[1])
-    n_tiers = max([1, *(len(a.tier_from) for a in row_of)])
-    if balance.shape[1] * n_tiers > MAX_REDUCED:
-        raise BoundError("assets x tiers", balance.shape[1] * n_tiers, f"must be at most {MAX_REDUCED}")
-    # Padding tiers start at the top of uint64 with no width: they always hold 0.
-    tier_from = np.full((len(row_of) + 1, n_tiers), _U64_MAX, dtype=np.uint64)
-    tier_cap = np.zeros_like(tier_from)
-    factor_mm = np.zeros((len(row_of) + 1, n_tiers), dtype=np.int64)
-    factor_im = np.zeros_like(factor_mm)
-    for a, k in row_of.items():
-        n = len(a.tier_from)
-        tier_from[k, :n] = a.tier_from
-        tier_cap[k, :n] = [hi - lo for lo, hi in zip(a.tier_from, a.tier_from[1:])] + [_U64_MAX]
-        factor_mm[k, :n] = [a.price * (fp.BPS - h) for h in a.hc_mm]
-        factor_im[k, :n] = [a.price * (fp.BPS - h) for h in a.hc_im]
-    # Unlisted (padding) assets use the zero row: factor 0, so they are worth nothing.
-    asset = np.where(np.arange(balance.shape[1]) < np.asarray(counts)[:, None], asset, len(row_of))
-    lo = tier_from[asset]
-    split = np.minimum(np.maximum(balance[..., None], lo) - lo, tier_cap[asset])
-    amount = _split(split, 3)
+    """Collateral after MM and after IM haircuts per book, EQUITY_SCALE (``sum_k c_k``)."""
+    assets = list(chain.from_iterable(map(attrgetter("assets"), books)))
+    balances = list(chain.from_iterable(map(attrgetter("balances"), books)))
+    if len(assets) != len(balances):
+        raise ValueError("every book needs exactly one balance per asset slot")
+    every_balance = np.array(balances, dtype=np.uint64)
+    nonzero = every_balance != 0
+    book = np.repeat(np.arange(len(books)), [len(b.assets) for b in books])[nonzero]
+    held = list(compress(assets, nonzero.tolist()))
+    balance = every_balance[nonzero]
+    n_tiers = np.fromiter(map(len, map(attrgetter("tier_from"), held)), dtype=np.intp, count=len(held))
+    width = max([1, *n_tiers.tolist()])
+    _check_terms("assets x tiers", int(np.bincount(book, minlength=1).max(initial=0)) * width)
+    valid = np.arange(width) < n_tiers[:, None]
 
-    def value(factor: Int64Array) -> ObjectArray:
-        return _to_int(_reduce(_multiply(amount, _split(factor[asset], 3)), (1, 2)))
+    def tiers(name: str, dtype: type[np.generic]) -> Array:
+        out = np.zeros((len(held), width), dtype=dtype)
+        out[valid] = np.fromiter(chain.from_iterable(map(attrgetter(name), held)), dtype=dtype, count=int(valid.sum()))
+        return out
 
-    return value(factor_mm), value(factor_im)
+    # A tier holds clip(balance, start, next start) - start; padding tiers start at the top of uint64.
+    lo = np.where(valid, tiers("tier_from", np.uint64), _U64_MAX)
+    hi = np.concatenate([lo[:, 1:], np.full((len(held), 1), _U64_MAX, dtype=np.uint64)], axis=1)
+    amount = _split(np.clip(balance[:, None], lo, hi) - lo, 3)
+    price = _column(held, "price")[:, None]
+    runs = _Runs.of(book, len(books))
 
+    def value(haircuts: Array) -> ObjectArray:
+        per_asset = _map(_multiply(amount, _split(price * (fp.BPS - haircuts), 3)), lambda x: x.sum(axis=1))
+        return _to_int(_map(runs.sums(per_asset), lambda x: runs.spread(x, 0)))
 
-def _scan(slots: _Slots, n_groups: int) -> tuple[ObjectArray, npt.NDArray[np.intp], ObjectArray]:
-    """Per group: scanning loss and worst scenario (VALUE_SCALE), and the short-option minimum."""
-    sel = (slots.group[:, None, :] == np.arange(n_groups)[None, :, None]).astype(np.int64)  # (B, G, P)
-    q = _split(slots.qty, 2)
-    pnl = _carry(_multiply([sel * limb[:, None, :] for limb in q], _split(slots.risk, 2), np.matmul))
-    worst = _first_argmin(pnl)
-    lowest = [np.take_along_axis(limb, worst[..., None], axis=-1)[..., 0] for limb in pnl]
-    losing = lowest[-1] < 0  # canonical limbs: the sign is the top limb's
-    loss = np.where(losing, -_to_int(lowest), 0)
-    short = _split(np.maximum(-slots.qty, 0), 2)
-    som = _to_int([np.einsum("bgp,bp->bg", sel, limb) for limb in _multiply(short, _split(slots.som, 2))])
-    return loss, np.where(losing, worst, -1), som
+    return value(tiers("hc_mm", np.int64)), value(tiers("hc_im", np.int64))
 
 
-def _rows(values: npt.NDArray[np.generic], lengths: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+def _rows(values: Array, lengths: Sequence[int]) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(row[:n]) for row, n in zip(values.tolist(), lengths))
 
 
-def portfolio_margin_batch(books: Sequence[Book], threshold_bps: int = 10_000) -> MarginBatch:
+def portfolio_margin_batch(books: Sequence[Book], threshold_bps: int = FULL_HEALTH_BPS) -> MarginBatch:
     """Portfolio margin of every book (shapes may differ) at the claimed health ``threshold_bps``.
 
     Equal, field by field, to :func:`zkmargin.portfolio.portfolio_margin` on each book. Raises
-    :class:`BoundError` for a book value outside the fixed-point bounds.
+    :class:`BoundError` for a book value outside the fixed-point bounds or the limb argument.
     """
     fp.THRESHOLD.check("threshold_bps", threshold_bps)
     if not books:
         return MarginBatch(threshold_bps, (), (), (), (), (), (), (), (), ())
-    slots = _pack_slots(books)
     group_counts = [len(b.group_ids) for b in books]
-    loss, worst, som = _scan(slots, max([1, *group_counts]))
+    columns = 1 + max(group_counts)
+    slots = _pack_slots(books, columns)
+    runs = slots.runs
+
+    def per_group(values: Array, fill: int) -> Array:
+        return runs.spread(values, fill).reshape(len(books), columns)[:, 1:]
+
+    def per_book(limbs: Limbs) -> ObjectArray:
+        return _to_int(_map(runs.sums(limbs), lambda x: runs.spread(x, 0).reshape(len(books), columns).sum(axis=1)))
 
     q = _split(slots.qty, 2)
-    value = _to_int(_reduce(_multiply(q, _split(slots.mark, 2)), 1))
-    addon = _to_int(_reduce(_multiply(_split(np.abs(slots.qty), 2), _split(slots.addon, 2)), 1))
+    pnl = _carry(runs.sums(_multiply(q, _split(slots.risk, 2))))  # (S, runs)
+    worst = _first_argmin(pnl)
+    lowest = _map(pnl, lambda x: np.take_along_axis(x, worst[None, :], axis=0)[0])
+    losing = lowest[-1] < 0  # canonical limbs: the top limb carries the sign
+    loss = per_group(np.where(losing, -_to_int(lowest), 0), 0)
+    worst_scenario = per_group(np.where(losing, worst, -1), -1)
+    som = per_group(_to_int(runs.sums(_multiply(_split(np.maximum(-slots.qty, 0), 2), _split(slots.som, 2)))), 0)
+    value = per_book(_multiply(q, _split(slots.mark, 2)))
+    addon = per_book(_multiply(_split(np.abs(slots.qty), 2), _split(slots.addon, 2)))
+
     coll_mm, coll_im = _collateral_values(books)
     equity = coll_mm + fp.BPS * value
     req = np.maximum(loss, som)
@@ -253,7 +313,7 @@ def portfolio_margin_batch(books: Sequence[Book], threshold_bps: int = 10_000) -
     return MarginBatch(
         threshold_bps=threshold_bps,
         equity=tuple(equity.tolist()), equity_im=tuple((coll_im + fp.BPS * value).tolist()),
-        scan_loss=_rows(loss, group_counts), worst_scenario=_rows(worst, group_counts),
+        scan_loss=_rows(loss, group_counts), worst_scenario=_rows(worst_scenario, group_counts),
         group_som=_rows(som, group_counts), group_req=_rows(req, group_counts),
         im=tuple(im.tolist()), mm=tuple(mm.tolist()),
         health=tuple((fp.BPS * equity - mm * threshold_bps).tolist()),

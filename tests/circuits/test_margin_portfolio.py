@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prover.circuits import WarmWitness
@@ -39,14 +39,31 @@ def check(w: WarmWitness, case: Case) -> None:
             w.calculator.calculate(case.inputs)
 
 
+random_books = given(seed=st.integers(0, 2**32), positions=st.integers(0, 4), groups=st.integers(1, 2),
+                     threshold=st.sampled_from([0, 5_000, 10_000, 12_500, 2**20 - 1]))
+
+
+def random_case(snapshot: RiskSnapshot, make_case: MakeCase, seed: int, positions: int, groups: int,
+                threshold: int) -> Case:
+    account = random_account(snapshot, random.Random(seed), positions=positions, max_groups=groups, assets=3)
+    return make_case(account, threshold)
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32), positions=st.integers(0, 4), groups=st.integers(1, 2),
-       threshold=st.sampled_from([0, 5_000, 10_000, 12_500, 2**20 - 1]))
+@random_books
 def test_witness_equals_engine_on_random_accounts(inspect_small: WarmWitness, snapshot: RiskSnapshot,
                                                   make_case: MakeCase, seed: int, positions: int,
                                                   groups: int, threshold: int) -> None:
-    account = random_account(snapshot, random.Random(seed), positions=positions, max_groups=groups, assets=3)
-    check(inspect_small, make_case(account, threshold))
+    check(inspect_small, random_case(snapshot, make_case, seed, positions, groups, threshold))
+
+
+@pytest.mark.fuzz
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@random_books
+def test_witness_equals_engine_on_thousands_of_accounts(inspect_small: WarmWitness, snapshot: RiskSnapshot,
+                                                        make_case: MakeCase, seed: int, positions: int,
+                                                        groups: int, threshold: int) -> None:
+    check(inspect_small, random_case(snapshot, make_case, seed, positions, groups, threshold))
 
 
 def usdc_account(positions: list[Position], usdc: int, salt: int = 5) -> Account:

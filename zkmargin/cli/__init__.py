@@ -35,14 +35,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from zkmargin.cli import commit, margin, schema, snapshot
+    from zkmargin.cli import build, commit, demo, margin, prove, schema, setup, snapshot, verify
 
-    for module in (schema, snapshot, margin, commit):
+    for module in (schema, snapshot, margin, commit, build, setup, prove, verify, demo):
         main.add_command(module.command)
-    from zkmargin.cli import prove_cmds
-
-    for cmd in prove_cmds.COMMANDS:
-        main.add_command(cmd)
 
 
 _register()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from zkmargin.profiles import PROFILES
@@ -13,3 +15,10 @@ profile_option = click.option(
 threshold_option = click.option(
     "--threshold", "threshold_bps", default=10_000, show_default=True, type=click.IntRange(0, 2**20 - 1),
     help="Claimed health in bps of MM: 10000 means equity >= 1.00 x MM.")
+model_option = click.option(
+    "--model", default="portfolio", show_default=True, type=click.Choice(["portfolio"]),
+    help="Margin model of the circuit.")
+ptau_option = click.option(
+    "--ptau", type=click.Path(dir_okay=False, path_type=Path), envvar="ZKMARGIN_PTAU",
+    help="Prepared powers-of-tau file (a public ceremony file in production). Without one, an "
+         "INSECURE dev file is generated and cached. [env var: ZKMARGIN_PTAU]")

@@ -1,0 +1,135 @@
+"""Time portfolio margin of many random accounts: resolve, the scalar engine, the numpy batch path.
+
+Run from the repository root: ``python benchmarks/engine.py [--accounts N] [--profile NAME]`` (or
+``make bench``). Builds N seeded random accounts on ``examples/snapshot_span16.json`` (a
+200-instrument synthetic snapshot when the example is absent), resolves them under the profile,
+margins them with :func:`zkmargin.portfolio.portfolio_margin` and with
+:func:`zkmargin.vectorized.portfolio_margin_batch`, checks that both give the same integers, prints
+a table and appends it, with the date and the machine, to ``benchmarks/RESULTS.md``.
+
+Each path runs ``--repeat`` times after a full garbage collection; the table shows the fastest run
+(the least disturbed by other load; the load average is recorded beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import random
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.factories, also when run as a script
+
+from tests.factories import random_account, synthetic_snapshot  # noqa: E402
+from zkmargin.book import resolve  # noqa: E402
+from zkmargin.io import load_model  # noqa: E402
+from zkmargin.models import Account, RiskSnapshot  # noqa: E402
+from zkmargin.portfolio import portfolio_margin  # noqa: E402
+from zkmargin.profiles import PROFILES, Profile  # noqa: E402
+from zkmargin.vectorized import portfolio_margin_batch  # noqa: E402
+
+SNAPSHOT = REPO / "examples" / "snapshot_span16.json"
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+RESULTS_HEADER = "# Benchmark results\n\nAppended by the scripts in this folder, newest last; each entry names its machine.\n"
+TARGET_SECONDS = 1.0
+KEY_FIELDS = ("equity", "equity_im", "scan_loss", "worst_scenario", "group_som", "group_req", "im", "mm", "health")
+
+T = TypeVar("T")
+
+
+def load_snapshot() -> tuple[RiskSnapshot, str]:
+    """The example market, or a synthetic stand-in of about its size; and a label for the table."""
+    if SNAPSHOT.exists():
+        return load_model(RiskSnapshot, SNAPSHOT), str(SNAPSHOT.relative_to(REPO))
+    return synthetic_snapshot(instruments=200, groups=4, scenarios=16, assets=4), "synthetic_snapshot(200 instruments)"
+
+
+def random_accounts(snapshot: RiskSnapshot, profile: Profile, n: int, seed: int) -> list[Account]:
+    """``n`` accounts with 1..P positions in 1..G groups and 1..K collateral balances."""
+    rng = random.Random(seed)
+    groups = min(profile.groups, len({i.group for i in snapshot.instruments}))
+    assets = min(profile.assets, len(snapshot.collateral))
+    return [random_account(snapshot, rng, positions=rng.randint(1, profile.positions), max_groups=rng.randint(1, groups),
+                           assets=rng.randint(1, assets)) for _ in range(n)]
+
+
+def best_of(repeat: int, run: Callable[[], T]) -> tuple[float, T]:
+    """The fastest of ``repeat`` runs (seconds), each after a full collection, and the last result."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def machine() -> str:
+    """Platform, CPU, Python and numpy versions, and the current load."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{platform.platform()}, {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
+            f"numpy {np.__version__}, load average {load}")
+
+
+def table(rows: list[tuple[str, int, float]]) -> str:
+    lines = ["| path | accounts | seconds | accounts/s |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {n} | {seconds:.3f} | {n / seconds:,.0f} |" for name, n, seconds in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=10_000, help="number of random accounts (default 10000)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the random accounts (default 1)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="standard", help="padding profile (default standard)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per path; the fastest is reported (default 3)")
+    parser.add_argument("--no-record", action="store_true", help=f"do not append to {RESULTS.name}")
+    args = parser.parse_args(argv)
+
+    profile = PROFILES[args.profile]
+    snapshot, label = load_snapshot()
+    accounts = random_accounts(snapshot, profile, args.accounts, args.seed)
+    n = len(accounts)
+    t_resolve, books = best_of(args.repeat, lambda: [resolve(a, snapshot, profile) for a in accounts])
+    t_scalar, scalar = best_of(args.repeat, lambda: [portfolio_margin(b) for b in books])
+    t_batch, batch = best_of(args.repeat, lambda: portfolio_margin_batch(books))
+    for field in KEY_FIELDS:
+        if tuple(getattr(r, field) for r in scalar) != getattr(batch, field):
+            raise SystemExit(f"the vectorized path disagrees with the scalar path on {field}")
+
+    rows = [("resolve", n, t_resolve), ("scalar margin", n, t_scalar), ("vectorized margin", n, t_batch),
+            ("resolve + vectorized margin", n, t_resolve + t_batch)]
+    verdict = "meets" if t_batch < TARGET_SECONDS else "misses"
+    report = (f"snapshot {label} ({len(snapshot.instruments)} instruments, {len(snapshot.scenarios)} scenarios), "
+              f"profile {profile.name}, {n} random accounts (seed {args.seed}, "
+              f"{sum(len(a.positions) for a in accounts) / n:.1f} positions on average, "
+              f"{sum(batch.healthy)} healthy at 1.00 x MM), fastest of {args.repeat} runs; "
+              f"vectorized = scalar on every account; vectorized margin {verdict} the {TARGET_SECONDS:.0f} s target, "
+              f"{t_scalar / t_batch:.1f} x the scalar path\n\nmachine: {machine()}\n\n{table(rows)}\n")
+    print(report)
+    if not args.no_record:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if not RESULTS.exists():
+            RESULTS.write_text(RESULTS_HEADER)
+        with RESULTS.open("a") as results:
+            results.write(f"\n## engine: {stamp}\n\n{report}")
+        print(f"appended to {RESULTS.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Groth16 circuit-specific setup (phase 2) and the key manifest that ties keys to sources.
+
+:func:`setup_keys` runs ``groth16 setup`` on a prepared ptau, one secret contribution, a public
+beacon and ``zkey verify`` against the r1cs and the ptau, then exports the verification key and
+writes ``manifest.json``: the circuit id, the build's source hash, the sha256 of every artefact
+(r1cs, wasm, zkey, verification key, ptau) and the tool versions. An auditor recomputes these
+hashes to check that a proving key belongs to a circuit. If a manifest already matches the current
+inputs and outputs, nothing is rerun.
+
+The ptau side (size rule, lookup, dev generation) lives in :mod:`prover.ptau`; its
+:func:`resolve_ptau` and :func:`required_power` are re-exported here for callers of setup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prover import snarkjs
+from prover.build import CircuitBuild
+from prover.cache import cached_sha256, exclusive_lock, sha256_file
+from prover.ptau import check_ptau, required_power, resolve_ptau
+from prover.toolchain import PROJECT_ROOT, locked_version
+
+__all__ = [
+    "DEV_KEY_BEACON",
+    "MANIFEST_NAME",
+    "VK_NAME",
+    "KeySet",
+    "required_power",
+    "resolve_ptau",
+    "setup_keys",
+]
+
+MANIFEST_NAME = "manifest.json"
+VK_NAME = "verification_key.json"
+MANIFEST_VERSION = 1
+SETUP_LOCK = ".setup.lock"
+
+DEV_KEY_BEACON = hashlib.sha256(b"zkmargin development phase-2 beacon").hexdigest()
+"""Default public phase-2 beacon hash, fixed and derivable by anyone: fine for development only.
+A production setup passes a beacon nobody could know in advance (e.g. a future block hash)."""
+
+DEV_BEACON_ITERATIONS_EXP = 10
+"""The beacon is hashed 2^10 times: enough for development, production uses far more."""
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """The proving and verification keys of one circuit, with the manifest that describes them."""
+
+    circuit_id: str
+    zkey: Path
+    vk: Path
+    manifest_path: Path
+    manifest: dict[str, Any]
+    cached: bool
+    """True when existing keys matched the manifest and nothing was rerun."""
+    seconds: float
+    """Wall time of this call."""
+
+
+def setup_keys(
+    build: CircuitBuild,
+    ptau: Path,
+    out_dir: Path,
+    *,
+    circuit_id: str,
+    contribution_entropy: str | None = None,
+    beacon: str = DEV_KEY_BEACON,
+    beacon_iterations_exp: int = DEV_BEACON_ITERATIONS_EXP,
+) -> KeySet:
+    """Make or reuse ``<out_dir>/<circuit_id>.zkey``, ``verification_key.json``, ``manifest.json``.
+
+    ``contribution_entropy`` seeds the phase-2 contribution (fresh ``secrets`` randomness if None;
+    it reaches snarkjs on stdin and is never written anywhere). ``beacon`` is the hex beacon hash,
+    applied with 2^``beacon_iterations_exp`` iterations. Raises InputError if ``ptau`` is not a
+    prepared BN254 ptau big enough for the circuit, ProverError if a snarkjs step fails.
+    """
+    started = time.monotonic()
+    ptau_info = check_ptau(ptau, required_power(build.header))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    zkey, vk, manifest_path = (
+        out_dir / f"{circuit_id}.zkey",
+        out_dir / VK_NAME,
+        out_dir / MANIFEST_NAME,
+    )
+    inputs = _setup_inputs(build, ptau, circuit_id, beacon, beacon_iterations_exp)
+    with exclusive_lock(out_dir / SETUP_LOCK):
+        manifest = _matching_manifest(manifest_path, inputs, zkey, vk)
+        cached = manifest is not None
+        if manifest is None:
+            manifest_path.unlink(missing_ok=True)
+            _make_keys(
+                build,
+                ptau,
+                zkey,
+                vk,
+                circuit_id=circuit_id,
+                entropy=contribution_entropy or secrets.token_hex(32),
+                beacon=beacon,
+                beacon_iterations_exp=beacon_iterations_exp,
+            )
+            manifest = {
+                "manifest_version": MANIFEST_VERSION,
+                **inputs,
+                "zkey_sha256": sha256_file(zkey),
+                "vk_sha256": sha256_file(vk),
+                "ptau_file": ptau.name,
+                "ptau_power": ptau_info.power,
+                "constraints": build.n_constraints,
+                "public_signals": build.n_public,
+                "optimization": f"O{build.optimization}",
+                "versions": {
+                    "circom": build.compiler_version,
+                    **{
+                        package: locked_version(PROJECT_ROOT, package)
+                        for package in ("circom2", "circomlib", "snarkjs")
+                    },
+                },
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            _write_json(manifest_path, manifest)
+    return KeySet(circuit_id, zkey, vk, manifest_path, manifest, cached, time.monotonic() - started)
+
+
+def _make_keys(
+    build: CircuitBuild,
+    ptau: Path,
+    zkey: Path,
+    vk: Path,
+    *,
+    circuit_id: str,
+    entropy: str,
+    beacon: str,
+    beacon_iterations_exp: int,
+) -> None:
+    """setup -> contribution -> beacon -> verify into ``zkey``, then export ``vk``; the
+    intermediate zkeys live in a scratch dir and are deleted."""
+    with tempfile.TemporaryDirectory(prefix="setup-", dir=zkey.parent) as scratch:
+        initial, contributed, final = (
+            Path(scratch) / f"{circuit_id}_{step}.zkey" for step in range(3)
+        )
+        snarkjs.groth16_setup(build.r1cs, ptau, initial)
+        snarkjs.zkey_contribute(
+            initial, contributed, name=f"{circuit_id} phase-2 contribution", entropy=entropy
+        )
+        snarkjs.zkey_beacon(
+            contributed,
+            final,
+            beacon_hash=beacon,
+            iterations_exp=beacon_iterations_exp,
+            name=f"{circuit_id} beacon",
+        )
+        snarkjs.zkey_verify(build.r1cs, ptau, final)
+        shutil.move(final, zkey)
+    snarkjs.export_vk(zkey, vk)
+
+
+def _setup_inputs(
+    build: CircuitBuild, ptau: Path, circuit_id: str, beacon: str, beacon_iterations_exp: int
+) -> dict[str, Any]:
+    """The manifest fields fixed by the setup's inputs; equal fields mean the keys can be reused."""
+    return {
+        "circuit_id": circuit_id,
+        "source_hash": build.key,
+        "r1cs_sha256": sha256_file(build.r1cs),
+        "wasm_sha256": sha256_file(build.wasm),
+        "ptau_sha256": cached_sha256(ptau),
+        "beacon_hash": beacon,
+        "beacon_iterations_exp": beacon_iterations_exp,
+    }
+
+
+def _matching_manifest(
+    path: Path, inputs: dict[str, Any], zkey: Path, vk: Path
+) -> dict[str, Any] | None:
+    """The manifest at ``path`` if it records ``inputs`` and the keys on disk hash as it lists."""
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("manifest_version") != MANIFEST_VERSION:
+        return None
+    if any(manifest.get(field) != value for field, value in inputs.items()):
+        return None
+    for key_file, field in ((zkey, "zkey_sha256"), (vk, "vk_sha256")):
+        if not key_file.is_file() or sha256_file(key_file) != manifest.get(field):
+            return None
+    return manifest
+
+
+def _write_json(path: Path, content: dict[str, Any]) -> None:
+    """Write ``content`` as indented JSON, atomically (a reader never sees half a manifest)."""
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
+        json.dump(content, tmp, indent=2)
+        tmp.write("\n")
+    os.replace(tmp.name, path)

@@ -1,0 +1,5 @@
+"""``python -m zkmargin`` = the ``zkmargin`` command."""
+
+from zkmargin.cli import main
+
+main()
