@@ -61,6 +61,19 @@ ACCOUNTS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
 }
 
 
+#: name -> {position symbol: (asset symbol, amount)}: the collateral each position carries under
+#: the isolated model (the rest of the balance backs nothing there).
+ALLOCATIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "hedged_market_maker": {"BTC-2JUL25-95000-C": ("USDC", "30000"), "BTC-2JUL25": ("USDC", "20000"),
+                            "BTC-2JUL25-85000-P": ("BTC", "0.5")},
+    "naked_short_calls": {"BTC-9JUN25-100000-C": ("USDC", "60000")},
+    "delta_neutral_straddle": {"ETH-2JUL25-3400-C": ("USDC", "15000"), "ETH-2JUL25-3400-P": ("USDC", "15000"),
+                               "ETH-PERP": ("USDC", "10000")},
+    "futures_basis_trade": {"BTC-31AUG25": ("USDC", "15000")},
+    "insolvent": {"ETH-PERP": ("USDC", "40000")},
+}
+
+
 def example_salt(name: str) -> int:
     """A fixed, public 248-bit salt for the example account ``name`` (reproducible, not secret)."""
     digest = hashlib.sha256(f"zkmargin example account {name}".encode()).digest()
@@ -70,11 +83,19 @@ def example_salt(name: str) -> int:
 def example_account(name: str, market: Market) -> Account:
     """The example account ``name`` of :data:`ACCOUNTS`, resolved to instrument ids and asset indices."""
     positions, balances = ACCOUNTS[name]
+    allocations = ALLOCATIONS.get(name, {})
     ids = {i.symbol: i.id for i in market.instruments}
     assets = {c.symbol: c.index for c in market.collateral}
+
+    def position(symbol: str, quantity: str) -> Position:
+        alloc = allocations.get(symbol)
+        return Position.model_validate({
+            "instrument": ids[symbol], "quantity": quantity,
+            **({"allocation": {"asset": assets[alloc[0]], "amount": alloc[1]}} if alloc else {})})
+
     return Account.model_validate({
         "name": Path(name).name,
-        "positions": [Position.model_validate({"instrument": ids[s], "quantity": q}) for s, q in positions.items()],
+        "positions": [position(s, q) for s, q in positions.items()],
         "balances": [Balance.model_validate({"asset": assets[a], "amount": v}) for a, v in balances.items()],
         "salt": str(example_salt(name)),
     })

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from hypothesis import strategies as st
 
 from zkmargin import fixedpoint as fp
-from zkmargin.models import (Account, Balance, CollateralAsset, Group, HaircutTier, Instrument, Kind,
+from zkmargin.models import (Account, Allocation, Balance, CollateralAsset, Group, HaircutTier, Instrument, Kind,
                              MarginParams, Position, RiskSnapshot, Scenario)
 from zkmargin.models.account import SALT_BITS
 from zkmargin.profiles import Profile
@@ -44,16 +44,27 @@ def synthetic_snapshot(*, seed: int = 1, instruments: int = 20, groups: int = 3,
 
 
 def random_account(snapshot: RiskSnapshot, rng: random.Random, *, positions: int, max_groups: int,
-                   assets: int, qty_max: int = 10**8, amount_max: int = 10**12) -> Account:
-    """A random account using at most ``max_groups`` groups and the first ``assets`` assets."""
+                   assets: int, qty_max: int = 10**8, amount_max: int = 10**12, allocate: bool = False) -> Account:
+    """A random account using at most ``max_groups`` groups and the first ``assets`` assets; with
+    ``allocate``, each position also carries a random share of one held asset (isolated model)."""
     groups = rng.sample(sorted({i.group for i in snapshot.instruments}), k=max_groups)
     pool = [i for i in snapshot.instruments if i.group in groups]
     chosen = rng.sample(pool, k=min(positions, len(pool)))
+    balances = {a: rng.randrange(0, amount_max) for a in range(min(assets, len(snapshot.collateral)))}
+    left = dict(balances)
+    allocations: list[Allocation | None] = []
+    for _ in chosen:
+        asset = rng.choice(sorted(left)) if allocate and left else None
+        amount = rng.randint(0, left[asset]) if asset is not None else 0
+        if asset is not None:
+            left[asset] -= amount
+        allocations.append(Allocation(asset=asset, amount=fp.format_decimal(amount, fp.AMOUNT_SCALE))
+                           if asset is not None else None)
     return Account(
-        positions=[Position(instrument=i.id, quantity=fp.format_decimal(rng.randint(-qty_max, qty_max), fp.QTY_SCALE))
-                   for i in chosen],
-        balances=[Balance(asset=a, amount=fp.format_decimal(rng.randrange(0, amount_max), fp.AMOUNT_SCALE))
-                  for a in range(min(assets, len(snapshot.collateral)))],
+        positions=[Position(instrument=i.id, quantity=fp.format_decimal(rng.randint(-qty_max, qty_max), fp.QTY_SCALE),
+                            allocation=alloc)
+                   for i, alloc in zip(chosen, allocations)],
+        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in balances.items()],
         salt=str(rng.getrandbits(248)))
 
 
@@ -121,14 +132,16 @@ def accounts(snapshot: RiskSnapshot, *, max_positions: int = 8, max_groups: int 
     amount = amount if amount is not None else st.integers(0, fp.AMOUNT.hi)
     all_groups = sorted({i.group for i in snapshot.instruments})
 
+    n_assets = len(snapshot.collateral)
+
     @st.composite
-    def draw(data: st.DrawFn) -> Account:
-        groups = data(st.lists(st.sampled_from(all_groups), min_size=1, max_size=max_groups, unique=True))
+    def account(draw: st.DrawFn) -> Account:
+        groups = draw(st.lists(st.sampled_from(all_groups), min_size=1, max_size=max_groups, unique=True))
         pool = [i.id for i in snapshot.instruments if i.group in groups]
-        ids = data(st.lists(st.sampled_from(pool), max_size=max_positions, unique=True))
-        quantities = data(st.lists(qty, min_size=len(ids), max_size=len(ids)))
-        amounts = data(st.lists(amount, min_size=len(snapshot.collateral), max_size=len(snapshot.collateral)))
-        salt = data(st.integers(0, (1 << SALT_BITS) - 1))
+        ids = draw(st.lists(st.sampled_from(pool), max_size=max_positions, unique=True))
+        quantities = draw(st.lists(qty, min_size=len(ids), max_size=len(ids)))
+        amounts = draw(st.lists(amount, min_size=n_assets, max_size=n_assets))
+        salt = draw(st.integers(0, (1 << SALT_BITS) - 1))
         return account_of(dict(zip(ids, quantities)), dict(enumerate(amounts)), salt=salt)
 
-    return draw()
+    return account()

@@ -31,6 +31,18 @@ class Slot:
     addon: int             # PRICE_SCALE per contract
     som: int               # PRICE_SCALE per short contract
     risk: tuple[int, ...]  # PRICE_SCALE per contract, one per scenario
+    alloc_asset: int = 0   # isolated model: asset index of the allocated collateral
+    alloc_amount: int = 0  # isolated model: allocated amount, AMOUNT_SCALE
+
+    @property
+    def long_loss(self) -> int:
+        """Worst loss of one long contract over the scenarios, floored at 0 (PRICE_SCALE)."""
+        return max(0, *(-r for r in self.risk))
+
+    @property
+    def short_loss(self) -> int:
+        """Worst loss of one short contract over the scenarios, floored at 0 (PRICE_SCALE)."""
+        return max(0, *self.risk)
 
 
 @dataclass(frozen=True)
@@ -110,8 +122,12 @@ def resolve(account: Account, snapshot: RiskSnapshot, profile: Profile | None = 
             raise InputError(f"position in instrument {pos.instrument}: no such instrument in snapshot "
                              f"{snapshot.venue} epoch {snapshot.epoch}")
         risk = tuple(ins.risk) + (0,) * (n_s - len(ins.risk))
+        alloc = pos.allocation
+        if alloc is not None and alloc.asset >= len(snapshot.collateral):
+            raise InputError(f"allocation of position in instrument {ins.id}: the snapshot lists assets "
+                             f"0..{len(snapshot.collateral) - 1}")
         slots.append(Slot(ins.id, pos.quantity, leaf_of[ins.id], ins.group, ins.mark, ins.addon,
-                          ins.short_option_min, risk))
+                          ins.short_option_min, risk, alloc.asset if alloc else 0, alloc.amount if alloc else 0))
     n_slots = profile.positions if profile is not None else len(slots)
     slots += [null_slot(n_s)] * (n_slots - len(slots))
 

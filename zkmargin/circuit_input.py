@@ -1,51 +1,39 @@
-"""The circuit's private and public inputs, built from the engine (the witness's starting point).
+"""The circuit's inputs, built from the engine (the witness's starting point), for every model.
 
-Every hint the circuit accepts (group slots, collateral split, scanning loss, group requirement)
-is taken from the engine's :class:`~zkmargin.portfolio.MarginResult`, so an honest witness
-carries exactly the engine's intermediates. Signed values are encoded into the field here.
+Every hint the circuit accepts (group slots, collateral splits, scanning losses, requirements,
+allocation selectors) is taken from the engine's result, so an honest witness carries exactly the
+engine's intermediates. Signed values are encoded into the field here. ``expected_signals`` lists
+the engine's value of each named intermediate, which the differential tests compare.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from zkmargin.book import Book
 from zkmargin.commitment import SnapshotCommitment, book_commitment
+from zkmargin.cross import CrossResult
 from zkmargin.fixedpoint import to_field
+from zkmargin.isolated import IsolatedResult
 from zkmargin.portfolio import MarginResult
+from zkmargin.terms import Health
 
 #: A circuit input value: a field element or nested lists of them.
 Signal = int | list["Signal"]
 
 
-@dataclass(frozen=True)
-class PublicInputs:
-    """The three public signals, in circuit order (zkmargin.profiles.PUBLIC_SIGNALS)."""
-
-    snapshot_root: int
-    account_commitment: int
-    threshold_bps: int
-
-    def as_list(self) -> list[int]:
-        return [self.snapshot_root, self.account_commitment, self.threshold_bps]
+def _one_hot(index: int, size: int) -> list[int]:
+    return [int(index == k) for k in range(size)]
 
 
-def public_inputs(book: Book, salt: int, commitment: SnapshotCommitment, threshold_bps: int) -> PublicInputs:
-    return PublicInputs(commitment.root, book_commitment(book, salt), threshold_bps)
-
-
-def portfolio_inputs(book: Book, salt: int, commitment: SnapshotCommitment,
-                     result: MarginResult) -> dict[str, Signal]:
-    """All inputs of ``PortfolioMargin`` for a book padded to ``commitment.profile``."""
+def _common_inputs(book: Book, salt: int, commitment: SnapshotCommitment, model: str,
+                   threshold_bps: int) -> dict[str, Signal]:
+    """Inputs every model shares: public signals, account, leaves and paths, snapshot terms."""
     proofs = commitment.membership(book)
     assets = commitment.assets
-    n_groups = len(book.group_ids)
-    pub = public_inputs(book, salt, commitment, result.threshold_bps)
     params = commitment.snapshot.params
     return {
-        "snapshot_root": pub.snapshot_root,
-        "account_commitment": pub.account_commitment,
-        "threshold_bps": pub.threshold_bps,
+        "snapshot_root": commitment.root,
+        "account_commitment": book_commitment(book, salt, model),
+        "threshold_bps": threshold_bps,
         "salt": salt,
         "instrument": [s.instrument for s in book.slots],
         "qty": [to_field(s.qty) for s in book.slots],
@@ -54,6 +42,8 @@ def portfolio_inputs(book: Book, salt: int, commitment: SnapshotCommitment,
         "leaf_mark": [s.mark for s in book.slots],
         "leaf_addon": [s.addon for s in book.slots],
         "leaf_som": [s.som for s in book.slots],
+        "leaf_long_loss": [s.long_loss for s in book.slots],
+        "leaf_short_loss": [s.short_loss for s in book.slots],
         "leaf_risk": [[to_field(r) for r in s.risk] for s in book.slots],
         "leaf_index": [p.index for p in proofs],
         "leaf_siblings": [list(p.siblings) for p in proofs],
@@ -66,24 +56,66 @@ def portfolio_inputs(book: Book, salt: int, commitment: SnapshotCommitment,
         "contingency_bps": params.contingency_bps,
         "short_option_min_bps": params.short_option_min_bps,
         "epoch": commitment.snapshot.epoch,
-        "group_id": list(book.group_ids),
-        "group_sel": [[int(g == k) for k in range(n_groups)] for g in book.slot_group],
-        "collateral_split": [list(x) for x in result.collateral_split],
-        "scan_loss": list(result.scan_loss),
-        "group_req": list(result.group_req),
     }
 
 
-def expected_signals(result: MarginResult) -> dict[str, Signal]:
+def circuit_inputs(model: str, book: Book, salt: int, commitment: SnapshotCommitment,
+                   result: Health) -> dict[str, Signal]:
+    """All inputs of ``Margin(model, ...)`` for a book padded to ``commitment.profile``."""
+    inputs = _common_inputs(book, salt, commitment, model, result.threshold_bps)
+    if isinstance(result, MarginResult):
+        inputs.update({
+            "collateral_split": [list(x) for x in result.collateral_split],
+            "group_id": list(book.group_ids),
+            "group_sel": [_one_hot(g, len(book.group_ids)) for g in book.slot_group],
+            "scan_loss": list(result.scan_loss),
+            "group_req": list(result.group_req),
+        })
+    elif isinstance(result, CrossResult):
+        inputs.update({
+            "collateral_split": [list(x) for x in result.collateral_split],
+            "position_req": list(result.position_req),
+        })
+    elif isinstance(result, IsolatedResult):
+        inputs.update({
+            "alloc_asset": [s.alloc_asset for s in book.slots],
+            "alloc_amount": [s.alloc_amount for s in book.slots],
+            "alloc_sel": [_one_hot(s.alloc_asset if s.alloc_amount else -1, len(book.balances)) for s in book.slots],
+            "alloc_split": [list(x) for x in result.alloc_split],
+            "position_req": list(result.position_req),
+        })
+    else:
+        raise TypeError(f"no circuit inputs for {type(result).__name__}")
+    return inputs
+
+
+def expected_signals(result: Health) -> dict[str, Signal]:
     """The engine's value of every named intermediate signal of the main component."""
-    return {
+    assert isinstance(result, MarginResult | CrossResult | IsolatedResult)
+    common: dict[str, Signal] = {"addon_value": list(result.addon)}
+    if isinstance(result, IsolatedResult):
+        return {
+            **common,
+            "position_value": [to_field(v) for v in result.position_value],
+            "alloc_value": list(result.alloc_value),
+            "slot_equity": [to_field(v) for v in result.slot_equity],
+            "slot_im": list(result.slot_im),
+            "slot_mm": list(result.slot_mm),
+            "slot_health": [to_field(v) for v in result.slot_health],
+            "standalone_loss": list(result.position_loss),
+        }
+    signals: dict[str, Signal] = {
+        **common,
         "position_value": [to_field(v) for v in result.position_value],
         "collateral_value": list(result.collateral_value),
         "equity": to_field(result.equity),
-        "group_pnl": [[to_field(x) for x in row] for row in result.group_pnl],
-        "group_som": list(result.group_som),
-        "addon_value": list(result.addon),
         "im": result.im,
         "mm": result.mm,
         "health": to_field(result.health),
     }
+    if isinstance(result, MarginResult):
+        signals["group_pnl"] = [[to_field(x) for x in row] for row in result.group_pnl]
+        signals["group_som"] = list(result.group_som)
+    else:
+        signals["standalone_loss"] = list(result.position_loss)
+    return signals

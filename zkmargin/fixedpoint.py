@@ -31,7 +31,7 @@ negative value (``r - |x|`` in the field) can never pass a range check.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from zkmargin.errors import BoundError
@@ -119,7 +119,8 @@ LOSS_BITS = 102
 #: Bits of the range check on the final health difference ``equity*10000 - MM*threshold``.
 HEALTH_BITS = 150
 
-_IM = MAX_GROUPS * (1 << LOSS_BITS) + MAGNITUDES["addons = sum |q| * addon"]
+# req_g - loss_g and loss_g are each checked in LOSS_BITS, so req_g < 2**(LOSS_BITS + 1)
+_IM = MAX_GROUPS * (1 << (LOSS_BITS + 1)) + MAGNITUDES["addons = sum |q| * addon"]
 MAGNITUDES["IM = sum req[g] + addons"] = _IM
 MAGNITUDES["collateral = sum a * price * (10000 - hc)"] = MAX_ASSETS * (1 << 64) * (1 << 48) * BPS
 _E = MAGNITUDES["collateral = sum a * price * (10000 - hc)"] + BPS * MAX_POSITIONS * _q * _m
@@ -169,6 +170,8 @@ def from_field(x: int) -> int:
 
 # ---- exact decimal conversion at the edges ----
 Rounding = Literal["exact", "floor", "ceil"]
+#: Longest decimal text (digits plus exponent) accepted; every bound above fits in far fewer.
+MAX_DECIMAL_DIGITS = 120
 
 
 def parse_decimal(field: str, text: object, scale: int, rounding: Rounding = "exact") -> int:
@@ -190,12 +193,20 @@ def parse_decimal(field: str, text: object, scale: int, rounding: Rounding = "ex
         raise BoundError(field, text, "is not a decimal number") from None
     if not d.is_finite():
         raise BoundError(field, text, "must be finite")
-    scaled = d * scale
-    if scaled == scaled.to_integral_value():
-        return int(scaled)
+    # exact integer arithmetic (a Decimal context would round to 28 digits)
+    sign, digits, exponent = d.as_tuple()
+    assert isinstance(exponent, int)
+    if len(digits) + abs(exponent) > MAX_DECIMAL_DIGITS:
+        raise BoundError(field, text, f"has more than {MAX_DECIMAL_DIGITS} digits")
+    mantissa = int("".join(map(str, digits))) * (-1 if sign else 1) * scale
+    if exponent >= 0:
+        return mantissa * 10**exponent
+    quotient, remainder = divmod(mantissa, 10**-exponent)
+    if remainder == 0:
+        return quotient
     if rounding == "exact":
         raise BoundError(field, text, f"has more than {len(str(scale)) - 1} decimals")
-    return int(scaled.to_integral_value(ROUND_FLOOR if rounding == "floor" else ROUND_CEILING))
+    return quotient if rounding == "floor" else quotient + 1
 
 
 def format_decimal(x: int, scale: int) -> str:

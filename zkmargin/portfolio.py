@@ -1,4 +1,4 @@
-"""Portfolio margin in integers: the executable specification of ``circuits/lib/margin_portfolio.circom``.
+"""Portfolio margin in integers: the executable specification of ``Margin(MODEL=0)`` (circuits/lib/margin.circom).
 
 Every field of :class:`MarginResult` is a signal of the circuit with the same integer value (for
 padded books). Formulas, with ``q`` a quantity (QTY_SCALE) and per-contract terms at PRICE_SCALE:
@@ -25,14 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkmargin import fixedpoint as fp
-from zkmargin.book import AssetTerms, Book
+from zkmargin.book import Book
+from zkmargin.terms import FULL_HEALTH_BPS, Health, collateral_split, collateral_value, health
 
-#: Health 1.00 x MM in basis points.
-FULL_HEALTH_BPS = 10_000
+__all__ = ["FULL_HEALTH_BPS", "MarginResult", "portfolio_margin"]
 
 
 @dataclass(frozen=True)
-class MarginResult:
+class MarginResult(Health):
     """Every intermediate of the portfolio-margin computation (see the module docstring)."""
 
     position_value: tuple[int, ...]
@@ -42,48 +42,17 @@ class MarginResult:
     collateral_split: tuple[tuple[int, ...], ...]
     collateral_value: tuple[int, ...]
     collateral_value_im: tuple[int, ...]
-    equity: int
     equity_im: int
     group_pnl: tuple[tuple[int, ...], ...]
     scan_loss: tuple[int, ...]
     worst_scenario: tuple[int, ...]
     group_som: tuple[int, ...]
     group_req: tuple[int, ...]
-    im: int
-    mm: int
-    threshold_bps: int
-    health: int
-
-    @property
-    def healthy(self) -> bool:
-        """Does ``equity * 10000 >= MM * threshold_bps`` hold?"""
-        return self.health >= 0
-
-    @property
-    def health_bps(self) -> int | None:
-        """Equity / MM in bps, rounded down; None when MM is 0 (no requirement)."""
-        return None if self.mm == 0 else (self.equity * FULL_HEALTH_BPS) // self.mm
 
     @property
     def im_excess(self) -> int:
         """Equity under IM haircuts minus IM, EQUITY_SCALE (negative: below initial margin)."""
         return self.equity_im - self.im * fp.BPS
-
-
-def collateral_split(balance: int, tier_from: tuple[int, ...]) -> tuple[int, ...]:
-    """Split a balance over haircut tiers (AMOUNT_SCALE): fill the lowest tier first."""
-    out = []
-    for t, lo in enumerate(tier_from):
-        part = max(balance - lo, 0)
-        if t + 1 < len(tier_from):
-            part = min(part, tier_from[t + 1] - lo)
-        out.append(part)
-    return tuple(out)
-
-
-def collateral_value(split: tuple[int, ...], asset: AssetTerms, haircuts: tuple[int, ...]) -> int:
-    """Value after haircut at EQUITY_SCALE: ``price * sum_t a_t * (10000 - hc_t)``."""
-    return asset.price * sum(a * (fp.BPS - h) for a, h in zip(split, haircuts))
 
 
 def portfolio_margin(book: Book, threshold_bps: int = FULL_HEALTH_BPS) -> MarginResult:
@@ -127,5 +96,5 @@ def portfolio_margin(book: Book, threshold_bps: int = FULL_HEALTH_BPS) -> Margin
         equity=equity, equity_im=equity_im,
         group_pnl=tuple(tuple(r) for r in pnl), scan_loss=tuple(loss), worst_scenario=tuple(worst),
         group_som=tuple(som), group_req=req, im=im, mm=mm, threshold_bps=threshold_bps,
-        health=fp.BPS * equity - mm * threshold_bps,
+        health=health(equity, mm, threshold_bps),
     )

@@ -37,7 +37,7 @@ class Profile:
 
     @property
     def template_args(self) -> list[int]:
-        """Arguments of the ``PortfolioMargin`` template, in declaration order."""
+        """Size arguments of the ``Margin`` template (after MODEL), in declaration order."""
         return [self.positions, self.scenarios, self.depth, self.assets, self.groups, self.tiers]
 
     def as_dict(self) -> dict[str, int | str]:

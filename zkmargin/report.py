@@ -7,7 +7,9 @@ from decimal import Decimal
 from zkmargin import fixedpoint as fp
 from zkmargin.book import Book
 from zkmargin.models import RiskSnapshot
+from zkmargin.margin import Comparison
 from zkmargin.portfolio import MarginResult
+from zkmargin.terms import Health
 
 
 def usd(x: int, scale: int) -> str:
@@ -21,7 +23,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
 
 
-def health_line(result: MarginResult) -> str:
+def health_line(result: Health) -> str:
     """One line: healthy or not, health ratio, and the shortfall in USD when below."""
     ratio = "n/a (no requirement)" if result.health_bps is None else f"{result.health_bps / 10_000:.4f}x MM"
     need = f"{result.threshold_bps / 10_000:.2f}x"
@@ -64,3 +66,16 @@ def breakdown(result: MarginResult, book: Book, snapshot: RiskSnapshot, title: s
         [f"maintenance margin (MM = {book.mm_factor_bps / 100:g}% IM)", usd(result.mm, fp.EQUITY_SCALE)],
     ])
     return "\n".join(out + ["", health_line(result)])
+
+
+def comparison_table(comparison: Comparison, title: str) -> str:
+    """IM, MM, equity and health per model, and the margin each saves against isolated."""
+    rows = []
+    for name, r in comparison.results.items():
+        saved, pct = comparison.saved_vs_isolated(name)
+        rows.append([name, usd(r.im, fp.VALUE_SCALE), usd(r.mm, fp.EQUITY_SCALE), usd(r.equity, fp.EQUITY_SCALE),
+                     "-" if r.health_bps is None else f"{r.health_bps / 10_000:.3f}x",
+                     "yes" if r.healthy else "NO", usd(saved, fp.EQUITY_SCALE),
+                     "-" if pct is None else f"{pct:.1f}%"])
+    header = ["model", "IM USD", "MM USD", "equity USD", "equity/MM", "healthy", "MM saved vs isolated", "%"]
+    return "\n".join([f"{title}: margin under each model", "", *_table(header, rows)])

@@ -5,16 +5,19 @@ include "hash.circom";
 include "merkle.circom";
 
 // PositionSlot(SCENARIOS, DEPTH, QTY_BITS): one position, opened against the instrument tree.
-// Spec: zkmargin.commitment.leaf_hash, zkmargin.merkle, zkmargin.portfolio (per-slot terms).
+// Spec: zkmargin.commitment.leaf_hash, zkmargin.merkle, zkmargin.terms (per-slot terms).
 //   instrument, qty          account data (qty signed, range-checked to QTY_BITS)
-//   group, mark, addon, som, risk[s]   the instrument's leaf, hashed with its id
+//   group, mark, addon, som, long_loss, short_loss, risk[s]   the instrument's leaf, hashed
+//                            with its id (long_loss / short_loss: worst loss of one long / short
+//                            contract over the scenarios, floored at 0, derived by the engine)
 //   index, siblings[DEPTH]   Merkle path (prover-chosen, bound by the root)
 //   root                     the tree root this leaf opens to; caller constrains it
 //   value = qty * mark, abs_qty = |qty|, short_qty = max(-qty, 0),
-//   addon_value = abs_qty * addon, som_value = short_qty * som      (VALUE_SCALE)
+//   addon_value = abs_qty * addon, som_value = short_qty * som,
+//   standalone_loss = long_qty * long_loss + short_qty * short_loss      (VALUE_SCALE)
 // Leaf terms are not range-checked here: the leaf hash binds them to the venue's snapshot,
 // whose bounds the verifier validates before it accepts the snapshot root.
-// Constraints: HashVector(5 + SCENARIOS) + MerkleRoot(DEPTH) + QTY_BITS + 5.
+// Constraints: HashVector(7 + SCENARIOS) + MerkleRoot(DEPTH) + QTY_BITS + 7.
 template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     signal input instrument;
     signal input qty;
@@ -22,6 +25,8 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     signal input mark;
     signal input addon;
     signal input som;
+    signal input long_loss;
+    signal input short_loss;
     signal input risk[SCENARIOS];
     signal input index;
     signal input siblings[DEPTH];
@@ -31,15 +36,18 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     signal output short_qty;
     signal output addon_value;
     signal output som_value;
+    signal output standalone_loss;
 
-    component leaf = HashVector(5 + SCENARIOS);
+    component leaf = HashVector(7 + SCENARIOS);
     leaf.in[0] <== instrument;
     leaf.in[1] <== group;
     leaf.in[2] <== mark;
     leaf.in[3] <== addon;
     leaf.in[4] <== som;
+    leaf.in[5] <== long_loss;
+    leaf.in[6] <== short_loss;
     for (var s = 0; s < SCENARIOS; s++) {
-        leaf.in[5 + s] <== risk[s];
+        leaf.in[7 + s] <== risk[s];
     }
     component path = MerkleRoot(DEPTH);
     path.leaf <== leaf.out;
@@ -56,4 +64,7 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     value <== qty * mark;
     addon_value <== abs_qty * addon;
     som_value <== short_qty * som;
+    // a position's own worst loss: q * long_loss when long, |q| * short_loss when short
+    signal long_part <== (qty + short_qty) * long_loss;
+    standalone_loss <== long_part + short_qty * short_loss;
 }

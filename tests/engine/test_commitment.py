@@ -100,8 +100,9 @@ def test_leaf_zero_is_the_null_instrument_and_risk_is_signed_encoded() -> None:
     assert COMMITTED.tree.levels[0][0] == leaf_hash(null_slot(SMALL.scenarios))
     slot = resolve(account_of({100: 1}), SNAPSHOT, SMALL).slots[0]
     fields = leaf_fields(slot)
-    assert fields[:5] == [slot.instrument, slot.group, slot.mark, slot.addon, slot.som]
-    assert fields[5:] == [r % R for r in slot.risk] and all(0 <= f < R for f in fields)
+    assert fields[:7] == [slot.instrument, slot.group, slot.mark, slot.addon, slot.som,
+                          max(0, *(-r for r in slot.risk)), max(0, *slot.risk)]
+    assert fields[7:] == [r % R for r in slot.risk] and all(0 <= f < R for f in fields)
 
 
 @pytest.mark.parametrize(("edit", "value"), [("epoch", 8), ("risk", 12345), ("params", 7000), ("haircut", 600)])
@@ -119,8 +120,6 @@ def test_a_snapshot_with_more_instruments_than_leaves_is_an_input_error() -> Non
         _ = SnapshotCommitment(SNAPSHOT, tiny).root
 
 
-@pytest.mark.xfail(strict=True, reason="BUG commitment.SnapshotCommitment: a snapshot with more scenarios "
-                                       "(or assets, tiers) than the profile is committed silently")
 def test_committing_a_snapshot_larger_than_the_profile_is_an_input_error() -> None:
-    with pytest.raises(InputError):
-        _ = SnapshotCommitment(synthetic_snapshot(scenarios=SMALL.scenarios + 1), SMALL).root
+    with pytest.raises(InputError, match=r"^snapshot has 17 scenarios; profile small holds 16$"):
+        SnapshotCommitment(synthetic_snapshot(scenarios=SMALL.scenarios + 1), SMALL)

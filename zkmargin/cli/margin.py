@@ -1,8 +1,13 @@
-"""``zkmargin margin``: the margin breakdown of an account (exit 0 healthy, 1 below)."""
+"""``zkmargin margin``: the margin of an account under one model or all three.
+
+Exit 0 if the account meets the threshold under the chosen model (with ``all``: under portfolio
+margin), 1 if not.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -10,27 +15,51 @@ import click
 from zkmargin.cli.options import threshold_option
 
 
-@click.command("margin", short_help="Compute portfolio margin of ACCOUNT under SNAPSHOT.")
+@click.command("margin", short_help="Compute margin of ACCOUNT under SNAPSHOT.")
 @click.argument("account", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 @threshold_option
+@click.option("--model", default="portfolio", show_default=True,
+              type=click.Choice(["portfolio", "cross", "isolated", "all"]),
+              help="Margin model; 'all' compares the three side by side.")
 @click.option("--json", "as_json", is_flag=True, help="Print every intermediate as JSON (integers, fixed point).")
-def command(account: Path, snapshot: Path, threshold_bps: int, as_json: bool) -> None:
-    """Print the breakdown; exit 0 if equity covers MM x threshold, 1 if not."""
-    from dataclasses import asdict
-
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --model all: write a PNG of the scenario P&L and the requirement per model.")
+def command(account: Path, snapshot: Path, threshold_bps: int, model: str, as_json: bool, plot: Path | None) -> None:
+    """Print the breakdown (or the comparison) and exit 0 if healthy, 1 if not."""
     from zkmargin.book import resolve
+    from zkmargin.errors import InputError
     from zkmargin.io import load_model
+    from zkmargin.margin import compare, margin_model
     from zkmargin.models import Account, RiskSnapshot
-    from zkmargin.portfolio import portfolio_margin
-    from zkmargin.report import breakdown
+    from zkmargin.portfolio import MarginResult
+    from zkmargin.report import breakdown, comparison_table, health_line
 
     acc = load_model(Account, account)
     snap = load_model(RiskSnapshot, snapshot)
     book = resolve(acc, snap)
-    result = portfolio_margin(book, threshold_bps)
-    if as_json:
-        click.echo(json.dumps({**asdict(result), "healthy": result.healthy}, indent=2))
+    title = acc.name or account.stem
+    if plot is not None and model != "all":
+        raise InputError("--plot needs --model all")
+    if model == "all":
+        comparison = compare(book, threshold_bps)
+        if as_json:
+            click.echo(json.dumps({k: {**asdict(v), "healthy": v.healthy} for k, v in comparison.results.items()},
+                                  indent=2))
+        else:
+            click.echo(comparison_table(comparison, title))
+        if plot is not None:
+            from zkmargin.plot import plot_comparison
+
+            plot_comparison(plot, comparison, book, snap, title)
+            click.echo(f"wrote {plot}")
+        result = comparison.results["portfolio"]
     else:
-        click.echo(breakdown(result, book, snap, acc.name or account.stem))
+        result = margin_model(model)(book, threshold_bps)
+        if as_json:
+            click.echo(json.dumps({**asdict(result), "healthy": result.healthy}, indent=2))
+        elif isinstance(result, MarginResult):
+            click.echo(breakdown(result, book, snap, title))
+        else:
+            click.echo(f"{title} under the {model} model\n{health_line(result)}")
     click.get_current_context().exit(0 if result.healthy else 1)

@@ -20,11 +20,23 @@ def new_salt() -> int:
     return secrets.randbits(SALT_BITS)
 
 
+class Allocation(StrictModel):
+    """Collateral set aside for one position under the isolated margin model."""
+
+    asset: int = Field(ge=0, lt=fp.MAX_ASSETS)
+    amount: DecimalAmount
+
+
 class Position(StrictModel):
-    """A signed position in one instrument, bound to the instrument's stable id."""
+    """A signed position in one instrument, bound to the instrument's stable id.
+
+    ``allocation`` matters only under the isolated model: the collateral this position carries
+    on its own (the rest of the account's collateral does not back it).
+    """
 
     instrument: NonZeroId
     quantity: DecimalQty
+    allocation: Allocation | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Balance(StrictModel):
@@ -53,6 +65,12 @@ class Account(StrictModel):
         dup = {a for a in assets if assets.count(a) > 1}
         if dup:
             raise ValueError(f"duplicate balance for asset {sorted(dup)[0]}")
+        held = {b.asset: b.amount for b in self.balances}
+        for asset in {p.allocation.asset for p in self.positions if p.allocation}:
+            allocated = sum(p.allocation.amount for p in self.positions if p.allocation and p.allocation.asset == asset)
+            if allocated > held.get(asset, 0):
+                raise ValueError(f"allocations of asset {asset} ({fp.format_decimal(allocated, fp.AMOUNT_SCALE)}) "
+                                 f"exceed its balance ({fp.format_decimal(held.get(asset, 0), fp.AMOUNT_SCALE)})")
         return self
 
     def with_new_salt(self) -> Account:

@@ -1,4 +1,4 @@
-"""Differential tests: the portfolio circuit's witness equals the engine on every intermediate."""
+"""Differential tests: each model's circuit witness equals the engine on every intermediate."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.factories import random_account
 from zkmargin import fixedpoint as fp
 from zkmargin.circuit_input import expected_signals
 from zkmargin.circuitgen import generated_files
-from zkmargin.models import Account, Balance, Position, RiskSnapshot
+from zkmargin.models import Account, Allocation, Balance, Position, RiskSnapshot
 
 MakeCase = Callable[..., Case]
 
@@ -45,30 +45,34 @@ random_books = given(seed=st.integers(0, 2**32), positions=st.integers(0, 4), gr
 
 def random_case(snapshot: RiskSnapshot, make_case: MakeCase, seed: int, positions: int, groups: int,
                 threshold: int) -> Case:
-    account = random_account(snapshot, random.Random(seed), positions=positions, max_groups=groups, assets=3)
+    account = random_account(snapshot, random.Random(seed), positions=positions, max_groups=groups, assets=3,
+                             allocate=True)
     return make_case(account, threshold)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @random_books
-def test_witness_equals_engine_on_random_accounts(inspect_small: WarmWitness, snapshot: RiskSnapshot,
+def test_witness_equals_engine_on_random_accounts(inspect: WarmWitness, snapshot: RiskSnapshot,
                                                   make_case: MakeCase, seed: int, positions: int,
                                                   groups: int, threshold: int) -> None:
-    check(inspect_small, random_case(snapshot, make_case, seed, positions, groups, threshold))
+    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold))
 
 
 @pytest.mark.fuzz
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @random_books
-def test_witness_equals_engine_on_thousands_of_accounts(inspect_small: WarmWitness, snapshot: RiskSnapshot,
+def test_witness_equals_engine_on_thousands_of_accounts(inspect: WarmWitness, snapshot: RiskSnapshot,
                                                         make_case: MakeCase, seed: int, positions: int,
                                                         groups: int, threshold: int) -> None:
-    check(inspect_small, random_case(snapshot, make_case, seed, positions, groups, threshold))
+    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold))
 
 
 def usdc_account(positions: list[Position], usdc: int, salt: int = 5) -> Account:
-    return Account(positions=positions, balances=[Balance(asset=0, amount=fp.format_decimal(usdc, fp.AMOUNT_SCALE))],
-                   salt=str(salt))
+    """Positions plus a USDC balance, all of it allocated to the first position (isolated model)."""
+    amount = fp.format_decimal(usdc, fp.AMOUNT_SCALE)
+    if positions:
+        positions = [positions[0].model_copy(update={"allocation": Allocation(asset=0, amount=amount)}), *positions[1:]]
+    return Account(positions=positions, balances=[Balance(asset=0, amount=amount)], salt=str(salt))
 
 
 def exact_usdc_for_health(make_case: MakeCase, positions: list[Position], threshold: int) -> int:
@@ -80,28 +84,28 @@ def exact_usdc_for_health(make_case: MakeCase, positions: list[Position], thresh
     return need
 
 
-def test_equity_exactly_at_mm_passes_and_one_unit_less_fails(inspect_small: WarmWitness, snapshot: RiskSnapshot,
+def test_equity_exactly_at_mm_passes_and_one_unit_less_fails(inspect: WarmWitness, snapshot: RiskSnapshot,
                                                              make_case: MakeCase) -> None:
-    futures = [i for i in snapshot.instruments if i.kind.value == "future"][:2]
-    positions = [Position(instrument=futures[0].id, quantity="-3"), Position(instrument=futures[1].id, quantity="2")]
+    future = next(i for i in snapshot.instruments if i.kind.value == "future")
+    positions = [Position(instrument=future.id, quantity="-3")]  # one position: the same under every model
     # mm_factor 80% and whole contracts: at 1.25 x MM the exact balance is a whole number of units
     amount = exact_usdc_for_health(make_case, positions, 12_500)
     at = make_case(usdc_account(positions, amount), 12_500)
     assert at.result.health == 0 and at.result.healthy
-    assert_witness_matches_engine(inspect_small, at)
+    assert_witness_matches_engine(inspect, at)
     below = make_case(usdc_account(positions, amount - 1), 12_500)
     assert below.result.health < 0
     with pytest.raises(WitnessError):
-        inspect_small.calculator.calculate(below.inputs)
+        inspect.calculator.calculate(below.inputs)
 
 
-def test_empty_account_has_zero_requirement(inspect_small: WarmWitness, make_case: MakeCase) -> None:
+def test_empty_account_has_zero_requirement(inspect: WarmWitness, make_case: MakeCase) -> None:
     case = make_case(Account(salt="1"))
     assert case.result.im == 0 and case.result.equity == 0
-    assert_witness_matches_engine(inspect_small, case)
+    assert_witness_matches_engine(inspect, case)
 
 
-def test_all_slots_full_at_maximum_magnitudes(inspect_small: WarmWitness, make_case: MakeCase) -> None:
+def test_all_slots_full_at_maximum_magnitudes(inspect: WarmWitness, make_case: MakeCase) -> None:
     from tests.factories import synthetic_snapshot
     from zkmargin.commitment import SnapshotCommitment
     from zkmargin.profiles import get_profile
@@ -111,24 +115,26 @@ def test_all_slots_full_at_maximum_magnitudes(inspect_small: WarmWitness, make_c
     qmax = fp.format_decimal(fp.QTY.hi, fp.QTY_SCALE)
     qmin = fp.format_decimal(fp.QTY.lo, fp.QTY_SCALE)
     ids = [i.id for i in extreme.instruments[:4]]
+    full = fp.format_decimal(fp.AMOUNT.hi, fp.AMOUNT_SCALE)
     account = Account(
-        positions=[Position(instrument=i, quantity=q) for i, q in zip(ids, [qmax, qmin, qmax, qmin])],
+        positions=[Position(instrument=i, quantity=q, allocation=Allocation(asset=a, amount=full))
+                   for a, (i, q) in enumerate(zip(ids, [qmax, qmin, qmax, qmin]))],
         balances=[Balance(asset=a, amount=fp.format_decimal(fp.AMOUNT.hi, fp.AMOUNT_SCALE)) for a in range(4)],
         salt=str(fp.R - 1))
     case = make_case(account, 0, under)
-    check(inspect_small, case)
-    for value in (case.result.im, max(map(abs, case.result.position_value))):
+    check(inspect, case)
+    for value in (case.result.im, max(map(abs, case.result.position_value))):  # type: ignore[attr-defined]
         assert value < 1 << fp.LOSS_BITS
 
 
-def test_negative_equity_cannot_be_proven_even_at_threshold_zero_mm(inspect_small: WarmWitness,
+def test_negative_equity_cannot_be_proven_even_at_threshold_zero_mm(inspect: WarmWitness,
                                                                      snapshot: RiskSnapshot,
                                                                      make_case: MakeCase) -> None:
     call = next(i for i in snapshot.instruments if i.kind.value == "call" and i.mark > 0)
     case = make_case(usdc_account([Position(instrument=call.id, quantity="-100")], 0), 0)
     assert case.result.equity < 0 and not case.result.healthy
     with pytest.raises(WitnessError):
-        inspect_small.calculator.calculate(case.inputs)
+        inspect.calculator.calculate(case.inputs)
 
 
 def test_generated_circuit_files_are_current() -> None:

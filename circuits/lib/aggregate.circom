@@ -1,0 +1,162 @@
+pragma circom 2.1.6;
+
+include "range.circom";
+include "scenario_scan.circom";
+include "collateral.circom";
+
+// PortfolioRequirement(SLOTS, SCENARIOS, GROUPS): sum of group requirements with netting inside
+// each group. Spec: zkmargin.portfolio (group_pnl, scan_loss, group_som, group_req).
+//   qty, leaf_group, risk, som_value   per slot (range-checked / leaf-bound by the caller)
+//   group_id, group_sel, scan_loss, group_req   prover hints, constrained here (see GroupSelect,
+//                                     ScanLoss, AtLeastBoth for why none can help a cheater)
+//   total = sum_g group_req[g]        VALUE_SCALE
+// Constraints: SLOTS * (GROUPS * (SCENARIOS + 3) + 1) + GROUPS * (SCENARIOS + 3) * (LOSS_BITS + 1).
+template PortfolioRequirement(SLOTS, SCENARIOS, GROUPS, LOSS_BITS) {
+    signal input qty[SLOTS];
+    signal input leaf_group[SLOTS];
+    signal input risk[SLOTS][SCENARIOS];
+    signal input som_value[SLOTS];
+    signal input group_id[GROUPS];
+    signal input group_sel[SLOTS][GROUPS];
+    signal input scan_loss[GROUPS];
+    signal input group_req[GROUPS];
+    signal output group_pnl[GROUPS][SCENARIOS];
+    signal output group_som[GROUPS];
+    signal output total;
+
+    component select[SLOTS];
+    for (var i = 0; i < SLOTS; i++) {
+        select[i] = GroupSelect(GROUPS);
+        select[i].sel <== group_sel[i];
+        select[i].group_id <== group_id;
+        select[i].leaf_group <== leaf_group[i];
+    }
+    component scenarios = GroupScenarioPnl(SLOTS, GROUPS, SCENARIOS);
+    scenarios.sel <== group_sel;
+    scenarios.qty <== qty;
+    scenarios.risk <== risk;
+    group_pnl <== scenarios.pnl;
+
+    signal som_term[SLOTS][GROUPS];
+    component scan[GROUPS];
+    component requirement[GROUPS];
+    var sum = 0;
+    for (var g = 0; g < GROUPS; g++) {
+        var som_sum = 0;
+        for (var i = 0; i < SLOTS; i++) {
+            som_term[i][g] <== group_sel[i][g] * som_value[i];
+            som_sum += som_term[i][g];
+        }
+        group_som[g] <== som_sum;
+        scan[g] = ScanLoss(SCENARIOS, LOSS_BITS);
+        scan[g].pnl <== group_pnl[g];
+        scan[g].loss <== scan_loss[g];
+        requirement[g] = AtLeastBoth(LOSS_BITS);
+        requirement[g].a <== scan_loss[g];
+        requirement[g].b <== group_som[g];
+        requirement[g].out <== group_req[g];
+        sum += group_req[g];
+    }
+    total <== sum;
+}
+
+// StandaloneRequirements(SLOTS, LOSS_BITS): each position's own requirement, no offsets.
+// Spec: zkmargin.terms.standalone_requirement (cross and isolated models).
+//   loss[i], som[i]   from PositionSlot (standalone_loss, som_value)
+//   req[i]            prover hint: at least both (AtLeastBoth), so only over-statement is possible
+//   total = sum_i req[i]      VALUE_SCALE
+// Constraints: SLOTS * 2 * (LOSS_BITS + 1) + 1.
+template StandaloneRequirements(SLOTS, LOSS_BITS) {
+    signal input loss[SLOTS];
+    signal input som[SLOTS];
+    signal input req[SLOTS];
+    signal output total;
+
+    component covers[SLOTS];
+    var sum = 0;
+    for (var i = 0; i < SLOTS; i++) {
+        covers[i] = AtLeastBoth(LOSS_BITS);
+        covers[i].a <== loss[i];
+        covers[i].b <== som[i];
+        covers[i].out <== req[i];
+        sum += req[i];
+    }
+    total <== sum;
+}
+
+// IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS): the collateral each position carries.
+// Spec: zkmargin.isolated (alloc_split, alloc_value).
+//   alloc_asset[i], alloc_amount[i]   committed allocation (asset index, AMOUNT_SCALE)
+//   alloc_sel[i][k]                   prover hint: one-hot of alloc_asset[i] (or all zero)
+//   alloc_split[i][t]                 prover hint: tiers of the allocation (see CollateralValue)
+//   balance[k], asset terms           committed balances and snapshot terms
+//   value[i]                          EQUITY_SCALE, the allocation after MM haircuts
+// Why the hints cannot help a cheater: sum_k sel * k must equal the committed asset index and at
+// most one sel is set, so an allocation is valued with its own asset's terms (or at 0); the
+// allocations of each asset must fit its balance (range check of balance - allocated), so no
+// collateral backs two positions and none is invented.
+// Constraints: SLOTS * (ASSETS * (2 + 3 * TIERS) + 2 + CollateralValue) + ASSETS * 2 * (AMOUNT_BITS + 1).
+template IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS) {
+    signal input alloc_asset[SLOTS];
+    signal input alloc_amount[SLOTS];
+    signal input alloc_sel[SLOTS][ASSETS];
+    signal input alloc_split[SLOTS][TIERS];
+    signal input balance[ASSETS];
+    signal input asset_price[ASSETS];
+    signal input tier_from[ASSETS][TIERS];
+    signal input haircut[ASSETS][TIERS];
+    signal output value[SLOTS];
+
+    signal used[SLOTS][ASSETS];
+    signal pick_price[SLOTS][ASSETS];
+    signal pick_from[SLOTS][ASSETS][TIERS];
+    signal pick_hc[SLOTS][ASSETS][TIERS];
+    component collateral[SLOTS];
+    for (var i = 0; i < SLOTS; i++) {
+        var count = 0;
+        var index = 0;
+        var price = 0;
+        var from[TIERS];
+        var hc[TIERS];
+        for (var t = 0; t < TIERS; t++) {
+            from[t] = 0;
+            hc[t] = 0;
+        }
+        for (var k = 0; k < ASSETS; k++) {
+            alloc_sel[i][k] * (alloc_sel[i][k] - 1) === 0;
+            count += alloc_sel[i][k];
+            index += k * alloc_sel[i][k];
+            used[i][k] <== alloc_sel[i][k] * alloc_amount[i];
+            pick_price[i][k] <== alloc_sel[i][k] * asset_price[k];
+            price += pick_price[i][k];
+            for (var t = 0; t < TIERS; t++) {
+                pick_from[i][k][t] <== alloc_sel[i][k] * tier_from[k][t];
+                pick_hc[i][k][t] <== alloc_sel[i][k] * haircut[k][t];
+                from[t] += pick_from[i][k][t];
+                hc[t] += pick_hc[i][k][t];
+            }
+        }
+        count * (count - 1) === 0;
+        index === alloc_asset[i] * count;
+        collateral[i] = CollateralValue(TIERS, AMOUNT_BITS);
+        collateral[i].balance <== alloc_amount[i];
+        collateral[i].split <== alloc_split[i];
+        collateral[i].price <== price;
+        collateral[i].tier_from <== from;
+        collateral[i].haircut <== hc;
+        value[i] <== collateral[i].value;
+    }
+    // every asset's allocations fit its balance; the balance itself is a valid amount
+    component held[ASSETS];
+    component fits[ASSETS];
+    for (var k = 0; k < ASSETS; k++) {
+        var allocated = 0;
+        for (var i = 0; i < SLOTS; i++) {
+            allocated += used[i][k];
+        }
+        held[k] = RangeCheck(AMOUNT_BITS);
+        held[k].in <== balance[k];
+        fits[k] = RangeCheck(AMOUNT_BITS);
+        fits[k].in <== balance[k] - allocated;
+    }
+}

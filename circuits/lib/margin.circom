@@ -1,0 +1,198 @@
+pragma circom 2.1.6;
+
+include "fixedpoint_constants.circom";
+include "range.circom";
+include "position.circom";
+include "collateral.circom";
+include "aggregate.circom";
+include "commitments.circom";
+include "health.circom";
+
+// Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS): the statement of a margin proof.
+// MODEL: 0 portfolio (zkmargin.portfolio), 1 cross (zkmargin.cross), 2 isolated (zkmargin.isolated),
+// each applied to zkmargin.book.resolve(account, snapshot, profile). GROUPS is used by portfolio only.
+// Public: snapshot_root, account_commitment, threshold_bps. Proves that the committed account,
+// valued with the committed snapshot, meets threshold_bps of MM under the model (for isolated:
+// every position with its own allocation). Signals, bounds and the soundness argument per
+// prover-chosen signal: docs/circuits.md.
+template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
+    assert(MODEL >= 0 && MODEL <= 2);
+    signal input snapshot_root;
+    signal input account_commitment;
+    signal input threshold_bps;
+
+    // account (private; opens account_commitment)
+    signal input salt;
+    signal input instrument[SLOTS];
+    signal input qty[SLOTS];
+    signal input balance[ASSETS];
+    // instrument leaves and their Merkle paths (private; open snapshot_root)
+    signal input leaf_group[SLOTS];
+    signal input leaf_mark[SLOTS];
+    signal input leaf_addon[SLOTS];
+    signal input leaf_som[SLOTS];
+    signal input leaf_long_loss[SLOTS];
+    signal input leaf_short_loss[SLOTS];
+    signal input leaf_risk[SLOTS][SCENARIOS];
+    signal input leaf_index[SLOTS];
+    signal input leaf_siblings[SLOTS][DEPTH];
+    // rest of the snapshot (private; opens snapshot_root)
+    signal input instrument_root;
+    signal input asset_price[ASSETS];
+    signal input tier_from[ASSETS][TIERS];
+    signal input hc_mm[ASSETS][TIERS];
+    signal input hc_im[ASSETS][TIERS];
+    signal input mm_factor_bps;
+    signal input contingency_bps;
+    signal input short_option_min_bps;
+    signal input epoch;
+
+    // ---- the account is the committed one (isolated: allocations included)
+    component account = AccountCommitment(SLOTS, ASSETS, MODEL == 2 ? 1 : 0);
+    account.salt <== salt;
+    account.instrument <== instrument;
+    account.qty <== qty;
+    account.balance <== balance;
+
+    // ---- the snapshot terms are the committed ones
+    component snapshot = SnapshotRoot(ASSETS, TIERS);
+    snapshot.instrument_root <== instrument_root;
+    snapshot.asset_price <== asset_price;
+    snapshot.tier_from <== tier_from;
+    snapshot.hc_mm <== hc_mm;
+    snapshot.hc_im <== hc_im;
+    snapshot.mm_factor_bps <== mm_factor_bps;
+    snapshot.contingency_bps <== contingency_bps;
+    snapshot.short_option_min_bps <== short_option_min_bps;
+    snapshot.epoch <== epoch;
+    snapshot.out === snapshot_root;
+
+    // ---- positions: each leaf is in the instrument tree; per-slot values
+    component slot[SLOTS];
+    signal position_value[SLOTS];
+    signal addon_value[SLOTS];
+    signal som_value[SLOTS];
+    signal standalone_loss[SLOTS];
+    var mtm = 0;
+    var addons = 0;
+    for (var i = 0; i < SLOTS; i++) {
+        slot[i] = PositionSlot(SCENARIOS, DEPTH, QTY_BITS());
+        slot[i].instrument <== instrument[i];
+        slot[i].qty <== qty[i];
+        slot[i].group <== leaf_group[i];
+        slot[i].mark <== leaf_mark[i];
+        slot[i].addon <== leaf_addon[i];
+        slot[i].som <== leaf_som[i];
+        slot[i].long_loss <== leaf_long_loss[i];
+        slot[i].short_loss <== leaf_short_loss[i];
+        slot[i].risk <== leaf_risk[i];
+        slot[i].index <== leaf_index[i];
+        slot[i].siblings <== leaf_siblings[i];
+        slot[i].root === instrument_root;
+        position_value[i] <== slot[i].value;
+        addon_value[i] <== slot[i].addon_value;
+        som_value[i] <== slot[i].som_value;
+        standalone_loss[i] <== slot[i].standalone_loss;
+        mtm += position_value[i];
+        addons += addon_value[i];
+    }
+
+    if (MODEL == 2) {
+        // ---- isolated: every position against its own allocation
+        signal input alloc_asset[SLOTS];
+        signal input alloc_amount[SLOTS];
+        signal input alloc_sel[SLOTS][ASSETS];
+        signal input alloc_split[SLOTS][TIERS];
+        signal input position_req[SLOTS];
+        account.alloc_asset <== alloc_asset;
+        account.alloc_amount <== alloc_amount;
+        account.out === account_commitment;
+
+        component carried = IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS());
+        carried.alloc_asset <== alloc_asset;
+        carried.alloc_amount <== alloc_amount;
+        carried.alloc_sel <== alloc_sel;
+        carried.alloc_split <== alloc_split;
+        carried.balance <== balance;
+        carried.asset_price <== asset_price;
+        carried.tier_from <== tier_from;
+        carried.haircut <== hc_mm;
+        component own = StandaloneRequirements(SLOTS, LOSS_BITS());
+        own.loss <== standalone_loss;
+        own.som <== som_value;
+        own.req <== position_req;
+
+        signal alloc_value[SLOTS] <== carried.value;
+        signal slot_equity[SLOTS];
+        signal slot_im[SLOTS];
+        signal slot_mm[SLOTS];
+        signal slot_health[SLOTS];
+        component check[SLOTS];
+        for (var i = 0; i < SLOTS; i++) {
+            slot_equity[i] <== alloc_value[i] + 10000 * position_value[i];
+            slot_im[i] <== position_req[i] + addon_value[i];
+            slot_mm[i] <== slot_im[i] * mm_factor_bps;
+            check[i] = HealthCheck(THRESHOLD_BITS(), HEALTH_BITS());
+            check[i].equity <== slot_equity[i];
+            check[i].mm <== slot_mm[i];
+            check[i].threshold_bps <== threshold_bps;
+            slot_health[i] <== check[i].health;
+        }
+    } else {
+        // ---- portfolio and cross: one pool of collateral after MM haircuts
+        account.out === account_commitment;
+        signal input collateral_split[ASSETS][TIERS];
+        component asset[ASSETS];
+        signal collateral_value[ASSETS];
+        var collateral = 0;
+        for (var k = 0; k < ASSETS; k++) {
+            asset[k] = CollateralValue(TIERS, AMOUNT_BITS());
+            asset[k].balance <== balance[k];
+            asset[k].split <== collateral_split[k];
+            asset[k].price <== asset_price[k];
+            asset[k].tier_from <== tier_from[k];
+            asset[k].haircut <== hc_mm[k];
+            collateral_value[k] <== asset[k].value;
+            collateral += collateral_value[k];
+        }
+        signal equity <== collateral + 10000 * mtm;
+
+        signal requirement;
+        if (MODEL == 0) {
+            // portfolio: net scenario P&L within each group
+            signal input group_id[GROUPS];
+            signal input group_sel[SLOTS][GROUPS];
+            signal input scan_loss[GROUPS];
+            signal input group_req[GROUPS];
+            component groups = PortfolioRequirement(SLOTS, SCENARIOS, GROUPS, LOSS_BITS());
+            groups.qty <== qty;
+            groups.leaf_group <== leaf_group;
+            groups.risk <== leaf_risk;
+            groups.som_value <== som_value;
+            groups.group_id <== group_id;
+            groups.group_sel <== group_sel;
+            groups.scan_loss <== scan_loss;
+            groups.group_req <== group_req;
+            signal group_pnl[GROUPS][SCENARIOS] <== groups.group_pnl;
+            signal group_som[GROUPS] <== groups.group_som;
+            requirement <== groups.total;
+        } else {
+            // cross: every position's own requirement, no offsets
+            signal input position_req[SLOTS];
+            component own = StandaloneRequirements(SLOTS, LOSS_BITS());
+            own.loss <== standalone_loss;
+            own.som <== som_value;
+            own.req <== position_req;
+            requirement <== own.total;
+        }
+
+        // ---- requirement and the health check
+        signal im <== requirement + addons;
+        signal mm <== im * mm_factor_bps;
+        component check = HealthCheck(THRESHOLD_BITS(), HEALTH_BITS());
+        check.equity <== equity;
+        check.mm <== mm;
+        check.threshold_bps <== threshold_bps;
+        signal health <== check.health;
+    }
+}
