@@ -30,6 +30,7 @@ negative value (``r - |x|`` in the field) can never pass a range check.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -170,6 +171,10 @@ def from_field(x: int) -> int:
 
 # ---- exact decimal conversion at the edges ----
 Rounding = Literal["exact", "floor", "ceil"]
+#: Plain decimal notation, ASCII digits only (no exponent, no '_' separators, no '+').
+DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+#: A non-negative integer in ASCII decimal digits (salts, field elements).
+DIGITS = re.compile(r"[0-9]+")
 #: Longest decimal text (digits plus exponent) accepted; every bound above fits in far fewer.
 MAX_DECIMAL_DIGITS = 120
 
@@ -187,12 +192,12 @@ def parse_decimal(field: str, text: object, scale: int, rounding: Rounding = "ex
         return text * scale
     if not isinstance(text, str):
         raise BoundError(field, text, "must be a decimal string")
+    if not DECIMAL_TEXT.fullmatch(text.strip()):
+        raise BoundError(field, text, "is not a decimal number (digits, one optional '.', optional '-')")
     try:
         d = Decimal(text.strip())
     except InvalidOperation:
         raise BoundError(field, text, "is not a decimal number") from None
-    if not d.is_finite():
-        raise BoundError(field, text, "must be finite")
     # exact integer arithmetic (a Decimal context would round to 28 digits)
     sign, digits, exponent = d.as_tuple()
     assert isinstance(exponent, int)

@@ -63,6 +63,8 @@ class MerkleTree:
 
     def proof(self, index: int) -> MerkleProof:
         """Membership proof of the leaf at ``index``."""
+        if not 0 <= index < 1 << self.depth:
+            raise InputError(f"leaf index {index} is outside a tree of depth {self.depth}")
         zeros = zero_roots(self.depth)
         siblings = []
         for level in range(self.depth):

@@ -26,33 +26,20 @@ from dataclasses import dataclass
 
 from zkmargin import fixedpoint as fp
 from zkmargin.book import Book
-from zkmargin.terms import FULL_HEALTH_BPS, Health, collateral_split, collateral_value, health
+from zkmargin.terms import FULL_HEALTH_BPS, Pooled, health, pooled_terms
 
 __all__ = ["FULL_HEALTH_BPS", "MarginResult", "portfolio_margin"]
 
 
 @dataclass(frozen=True)
-class MarginResult(Health):
+class MarginResult(Pooled):
     """Every intermediate of the portfolio-margin computation (see the module docstring)."""
 
-    position_value: tuple[int, ...]
-    abs_qty: tuple[int, ...]
-    short_qty: tuple[int, ...]
-    addon: tuple[int, ...]
-    collateral_split: tuple[tuple[int, ...], ...]
-    collateral_value: tuple[int, ...]
-    collateral_value_im: tuple[int, ...]
-    equity_im: int
     group_pnl: tuple[tuple[int, ...], ...]
     scan_loss: tuple[int, ...]
     worst_scenario: tuple[int, ...]
     group_som: tuple[int, ...]
     group_req: tuple[int, ...]
-
-    @property
-    def im_excess(self) -> int:
-        """Equity under IM haircuts minus IM, EQUITY_SCALE (negative: below initial margin)."""
-        return self.equity_im - self.im * fp.BPS
 
 
 def portfolio_margin(book: Book, threshold_bps: int = FULL_HEALTH_BPS) -> MarginResult:
@@ -60,21 +47,11 @@ def portfolio_margin(book: Book, threshold_bps: int = FULL_HEALTH_BPS) -> Margin
     fp.THRESHOLD.check("threshold_bps", threshold_bps)
     n_s = book.n_scenarios
     n_g = len(book.group_ids)
-
-    value = tuple(s.qty * s.mark for s in book.slots)
-    abs_q = tuple(abs(s.qty) for s in book.slots)
-    short_q = tuple(max(-s.qty, 0) for s in book.slots)
-    addon = tuple(a * s.addon for a, s in zip(abs_q, book.slots))
-
-    split = tuple(collateral_split(b, a.tier_from) for b, a in zip(book.balances, book.assets))
-    coll = tuple(collateral_value(x, a, a.hc_mm) for x, a in zip(split, book.assets))
-    coll_im = tuple(collateral_value(x, a, a.hc_im) for x, a in zip(split, book.assets))
-    equity = sum(coll) + fp.BPS * sum(value)
-    equity_im = sum(coll_im) + fp.BPS * sum(value)
+    pooled = pooled_terms(book)
 
     pnl = [[0] * n_s for _ in range(n_g)]
     som = [0] * n_g
-    for s, g, sq in zip(book.slots, book.slot_group, short_q):
+    for s, g, sq in zip(book.slots, book.slot_group, pooled["short_qty"]):
         if g < 0:
             continue
         row = pnl[g]
@@ -88,13 +65,10 @@ def portfolio_margin(book: Book, threshold_bps: int = FULL_HEALTH_BPS) -> Margin
         loss.append(max(worst_loss, 0))
         worst.append(w if worst_loss > 0 else -1)
     req = tuple(max(x, y) for x, y in zip(loss, som))
-    im = sum(req) + sum(addon)
+    im = sum(req) + sum(pooled["addon"])
     mm = im * book.mm_factor_bps
     return MarginResult(
-        position_value=value, abs_qty=abs_q, short_qty=short_q, addon=addon,
-        collateral_split=split, collateral_value=coll, collateral_value_im=coll_im,
-        equity=equity, equity_im=equity_im,
-        group_pnl=tuple(tuple(r) for r in pnl), scan_loss=tuple(loss), worst_scenario=tuple(worst),
+        **pooled, group_pnl=tuple(tuple(r) for r in pnl), scan_loss=tuple(loss), worst_scenario=tuple(worst),
         group_som=tuple(som), group_req=req, im=im, mm=mm, threshold_bps=threshold_bps,
-        health=health(equity, mm, threshold_bps),
+        health=health(pooled["equity"], mm, threshold_bps),
     )

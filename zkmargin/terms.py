@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from zkmargin import fixedpoint as fp
-from zkmargin.book import AssetTerms, Slot
+from zkmargin.book import AssetTerms, Book, Slot
 
 #: Health 1.00 x MM in basis points.
 FULL_HEALTH_BPS = 10_000
@@ -62,6 +63,40 @@ def collateral_split(balance: int, tier_from: tuple[int, ...]) -> tuple[int, ...
 def collateral_value(split: tuple[int, ...], asset: AssetTerms, haircuts: tuple[int, ...]) -> int:
     """Value after haircut at EQUITY_SCALE: ``price * sum_t a_t * (10000 - hc_t)``."""
     return asset.price * sum(a * (fp.BPS - h) for a, h in zip(split, haircuts))
+
+
+@dataclass(frozen=True)
+class Pooled(Health):
+    """Per-slot and collateral terms of the models with one collateral pool (portfolio, cross)."""
+
+    position_value: tuple[int, ...]                  # q * mark, VALUE
+    abs_qty: tuple[int, ...]                         # QTY
+    short_qty: tuple[int, ...]                       # QTY
+    addon: tuple[int, ...]                           # |q| * addon, VALUE
+    collateral_split: tuple[tuple[int, ...], ...]    # AMOUNT per asset and tier
+    collateral_value: tuple[int, ...]                # MM haircuts, EQUITY
+    collateral_value_im: tuple[int, ...]             # IM haircuts, EQUITY
+    equity_im: int                                   # EQUITY
+
+    @property
+    def im_excess(self) -> int:
+        """Equity under IM haircuts minus IM, EQUITY_SCALE (negative: below initial margin)."""
+        return self.equity_im - self.im * fp.BPS
+
+
+def pooled_terms(book: Book) -> dict[str, Any]:
+    """The :class:`Pooled` fields of ``book``, plus ``equity`` (MM haircuts)."""
+    value = tuple(s.qty * s.mark for s in book.slots)
+    abs_q = tuple(abs(s.qty) for s in book.slots)
+    split = tuple(collateral_split(b, a.tier_from) for b, a in zip(book.balances, book.assets))
+    coll = tuple(collateral_value(x, a, a.hc_mm) for x, a in zip(split, book.assets))
+    coll_im = tuple(collateral_value(x, a, a.hc_im) for x, a in zip(split, book.assets))
+    return {
+        "position_value": value, "abs_qty": abs_q, "short_qty": tuple(max(-s.qty, 0) for s in book.slots),
+        "addon": tuple(a * s.addon for a, s in zip(abs_q, book.slots)),
+        "collateral_split": split, "collateral_value": coll, "collateral_value_im": coll_im,
+        "equity": sum(coll) + fp.BPS * sum(value), "equity_im": sum(coll_im) + fp.BPS * sum(value),
+    }
 
 
 @dataclass(frozen=True)

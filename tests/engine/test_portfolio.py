@@ -15,7 +15,8 @@ from zkmargin.book import PAD_TIER_FROM, AssetTerms, resolve
 from zkmargin.errors import BoundError
 from zkmargin.models import (Account, CollateralAsset, Group, HaircutTier, Instrument, Kind, MarginParams,
                              RiskSnapshot, Scenario)
-from zkmargin.portfolio import FULL_HEALTH_BPS, MarginResult, collateral_split, collateral_value, portfolio_margin
+from zkmargin.portfolio import FULL_HEALTH_BPS, MarginResult, portfolio_margin
+from zkmargin.terms import collateral_split, collateral_value
 
 SNAPSHOT = synthetic_snapshot(instruments=24, groups=3, scenarios=16, assets=3)
 FLAT = single_tier(SNAPSHOT)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import click
 
+from zkmargin.bundle import Backend, Verifier
 from zkmargin.profiles import PROFILES
 
 profile_option = click.option(
@@ -16,9 +18,17 @@ threshold_option = click.option(
     "--threshold", "threshold_bps", default=10_000, show_default=True, type=click.IntRange(0, 2**20 - 1),
     help="Claimed health in bps of MM: 10000 means equity >= 1.00 x MM.")
 model_option = click.option(
-    "--model", default="portfolio", show_default=True, type=click.Choice(["portfolio"]),
+    "--model", default="portfolio", show_default=True, type=click.Choice(["portfolio", "cross", "isolated"]),
     help="Margin model of the circuit.")
 ptau_option = click.option(
     "--ptau", type=click.Path(dir_okay=False, path_type=Path), envvar="ZKMARGIN_PTAU",
     help="Prepared powers-of-tau file (a public ceremony file in production). Without one, an "
          "INSECURE dev file is generated and cached. [env var: ZKMARGIN_PTAU]")
+backend_option = click.option(
+    "--backend", default="snarkjs", show_default=True, envvar="ZKMARGIN_BACKEND",
+    type=click.Choice(get_args(Backend)),
+    help="Groth16 prover: snarkjs (Node, the reference) or native (arkworks through groth16py, "
+         "pip install '.[native]'); both use the same zkey. [env var: ZKMARGIN_BACKEND]")
+verifier_option = click.option(
+    "--backend", "verifier", default="py_ecc", show_default=True, type=click.Choice(get_args(Verifier)),
+    help="Groth16 verifier: py_ecc (pure Python), native (arkworks through groth16py) or snarkjs (Node).")

@@ -80,7 +80,7 @@ DecimalAmount = _decimal(fp.AMOUNT, fp.AMOUNT_SCALE, "amount", "floor")
 
 
 def _salt(v: object) -> int:
-    if not isinstance(v, str) or not v.isdigit():
+    if not isinstance(v, str) or not fp.DIGITS.fullmatch(v):
         raise ValueError("salt must be a decimal string of a field element")
     x = int(v)
     if not 0 <= x < fp.R:
