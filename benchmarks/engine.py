@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
 import random
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.factories, also when run as a script
 
+from benchmarks.results import RESULTS, machine, record  # noqa: E402
 from tests.factories import random_account, synthetic_snapshot  # noqa: E402
 from zkmargin.book import resolve  # noqa: E402
 from zkmargin.io import load_model  # noqa: E402
@@ -39,8 +36,6 @@ from zkmargin.profiles import PROFILES, Profile  # noqa: E402
 from zkmargin.vectorized import portfolio_margin_batch  # noqa: E402
 
 SNAPSHOT = REPO / "examples" / "snapshot_span16.json"
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-RESULTS_HEADER = "# Benchmark results\n\nAppended by the scripts in this folder, newest last; each entry names its machine.\n"
 TARGET_SECONDS = 1.0
 KEY_FIELDS = ("equity", "equity_im", "scan_loss", "worst_scenario", "group_som", "group_req", "im", "mm", "health")
 
@@ -72,18 +67,6 @@ def best_of(repeat: int, run: Callable[[], T]) -> tuple[float, T]:
         result = run()
         times.append(time.perf_counter() - start)
     return min(times), result
-
-
-def machine() -> str:
-    """Platform, CPU, Python and numpy versions, and the current load."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{platform.platform()}, {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-            f"numpy {np.__version__}, load average {load}")
 
 
 def table(rows: list[tuple[str, int, float]]) -> str:
@@ -123,12 +106,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{t_scalar / t_batch:.1f} x the scalar path\n\nmachine: {machine()}\n\n{table(rows)}\n")
     print(report)
     if not args.no_record:
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        if not RESULTS.exists():
-            RESULTS.write_text(RESULTS_HEADER)
-        with RESULTS.open("a") as results:
-            results.write(f"\n## engine: {stamp}\n\n{report}")
-        print(f"appended to {RESULTS.relative_to(REPO)}")
+        record("engine", report)
 
 
 if __name__ == "__main__":

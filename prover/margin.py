@@ -2,31 +2,31 @@
 
 :class:`MarginProver` loads a circuit's witness wasm and keys once and proves any number of
 accounts: engine -> health gate (below the claimed health: :class:`BelowMarginError`, no proof)
--> circuit inputs -> in-process witness -> snarkjs Groth16 proof -> self-check with the pure
-Python verifier -> :class:`~zkmargin.bundle.ProofBundle`.
+-> circuit inputs -> in-process witness -> Groth16 proof by its backend (``snarkjs``, the
+default, or ``native``: see :mod:`prover.backends`) -> self-check with the pure Python verifier
+-> :class:`~zkmargin.bundle.ProofBundle`, which records the backend.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prover import snarkjs
+from prover.backends import ProvingBackend, proving_backend
 from prover.circuits import MarginCircuit, WarmWitness
 from prover.ptau import required_power, resolve_ptau
 from prover.setup import MANIFEST_NAME, VK_NAME, KeySet, setup_keys
-from prover.witness import write_wtns
 from verifier import load_verifying_key, parse_proof, verify
 from zkmargin.book import resolve
-from zkmargin.bundle import Groth16Proof, ProofBundle, PublicSignals
-from zkmargin.circuit_input import portfolio_inputs
+from zkmargin.bundle import Backend, Groth16Proof, ProofBundle, PublicSignals
+from zkmargin.circuit_input import Signal, circuit_inputs
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import BelowMarginError, ProverError
 from zkmargin.models import Account, RiskSnapshot
-from zkmargin.portfolio import MarginResult, portfolio_margin
+from zkmargin.margin import margin_model
+from zkmargin.terms import Health
 from zkmargin.report import health_line
 
 
@@ -77,17 +77,23 @@ class ProveTimings:
 
 @dataclass
 class MarginProver:
-    """A warm prover for one margin circuit: wasm, keys and snapshot commitments loaded once."""
+    """A warm prover for one margin circuit: wasm, keys and snapshot commitments loaded once.
+
+    ``backend`` names the Groth16 prover; its key is loaded here, once.
+    """
 
     circuit: MarginCircuit
     keys: KeySet
+    backend: Backend = "snarkjs"
     witness: WarmWitness = field(init=False)
+    proving: ProvingBackend = field(init=False)
     timings: ProveTimings = field(default_factory=ProveTimings)
     _commitments: dict[int, SnapshotCommitment] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.witness = WarmWitness(self.circuit.build())
         self.vk = load_verifying_key(self.keys.vk)
+        self.proving = proving_backend(self.backend, self.keys.zkey)
 
     def commitment(self, snapshot: RiskSnapshot) -> SnapshotCommitment:
         """The snapshot committed under this circuit's profile (cached per snapshot object)."""
@@ -96,29 +102,33 @@ class MarginProver:
             self._commitments[key] = SnapshotCommitment(snapshot, self.circuit.profile)
         return self._commitments[key]
 
-    def margin(self, account: Account, snapshot: RiskSnapshot, threshold_bps: int) -> MarginResult:
-        return portfolio_margin(resolve(account, snapshot, self.circuit.profile), threshold_bps)
+    def margin(self, account: Account, snapshot: RiskSnapshot, threshold_bps: int) -> Health:
+        """The account under this circuit's model and profile (every intermediate)."""
+        book = resolve(account, snapshot, self.circuit.profile)
+        return margin_model(self.circuit.model)(book, threshold_bps)
+
+    def inputs(
+        self, account: Account, snapshot: RiskSnapshot, threshold_bps: int = 10_000
+    ) -> dict[str, Signal]:
+        """The circuit inputs of a proof that ``account`` meets ``threshold_bps`` of MM
+        (BelowMarginError, with the shortfall, if it does not)."""
+        book = resolve(account, snapshot, self.circuit.profile)
+        result = margin_model(self.circuit.model)(book, threshold_bps)
+        if not result.healthy:
+            raise BelowMarginError(health_line(result))
+        return circuit_inputs(self.circuit.model, book, account.salt, self.commitment(snapshot), result)
 
     def prove(
         self, account: Account, snapshot: RiskSnapshot, threshold_bps: int = 10_000
     ) -> ProofBundle:
         """Prove ``account`` meets ``threshold_bps`` of MM; BelowMarginError if it does not."""
         t0 = time.monotonic()
-        book = resolve(account, snapshot, self.circuit.profile)
-        result = portfolio_margin(book, threshold_bps)
-        if not result.healthy:
-            raise BelowMarginError(health_line(result))
-        commitment = self.commitment(snapshot)
-        inputs = portfolio_inputs(book, account.salt, commitment, result)
+        inputs = self.inputs(account, snapshot, threshold_bps)
         t1 = time.monotonic()
         values = self.witness.calculator.calculate(inputs)
         t2 = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="zkmargin-prove-") as tmp:
-            wtns = Path(tmp) / "witness.wtns"
-            write_wtns(wtns, values, self.witness.calculator.prime)
-            proof, public = snarkjs.prove(self.keys.zkey, wtns)
+        proof, signals = self.proving.prove(values)
         t3 = time.monotonic()
-        signals = [int(x) for x in public]
         if not verify(self.vk, parse_proof(proof), signals):
             raise ProverError(
                 f"{self.circuit.circuit_id}: the new proof does not verify under its own key"
@@ -133,5 +143,5 @@ class MarginProver:
             proof=Groth16Proof(pi_a=proof["pi_a"], pi_b=proof["pi_b"], pi_c=proof["pi_c"]),
             epoch=snapshot.epoch,
             created_at=ProofBundle.now(),
-            prover_backend="snarkjs",
+            prover_backend=self.proving.name,
         )

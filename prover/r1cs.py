@@ -76,6 +76,29 @@ def read_r1cs(path: Path) -> R1cs:
     return R1cs(header, _parse_constraints(path, payload, header))
 
 
+def count_constraint_kinds(path: Path) -> tuple[int, int]:
+    """(non-linear, linear) constraint counts of ``path``; a linear one has an empty A or B.
+
+    Reads only the term counts, so it stays fast for circuits of millions of constraints.
+    """
+    with path.open("rb") as handle:
+        table = read_section_table(handle, path, R1CS_MAGIC)
+        header = _parse_header(path, table.read(handle, HEADER_SECTION))
+        payload = table.read(handle, CONSTRAINTS_SECTION)
+    term_size = _U32.size + header.field_bytes
+    position = nonlinear = 0
+    for _ in range(header.n_constraints):
+        sizes = []
+        for _side in range(3):
+            (count,) = _U32.unpack_from(payload, position)
+            sizes.append(count)
+            position += _U32.size + count * term_size
+        nonlinear += bool(sizes[0] and sizes[1])
+    if position != len(payload):
+        raise InputError(f"{path}: constraint section is {len(payload)} bytes, expected {position}")
+    return nonlinear, header.n_constraints - nonlinear
+
+
 def check_witness(r1cs: R1cs, witness: Sequence[int]) -> list[int]:
     """Indices (0-based, file order) of the constraints that ``witness`` violates.
 

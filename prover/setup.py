@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import shutil
 import tempfile
@@ -30,15 +29,18 @@ from prover.build import CircuitBuild
 from prover.cache import cached_sha256, exclusive_lock, sha256_file
 from prover.ptau import check_ptau, required_power, resolve_ptau
 from prover.toolchain import PROJECT_ROOT, locked_version
+from zkmargin.io import dump_json
 
 __all__ = [
     "DEV_KEY_BEACON",
     "MANIFEST_NAME",
     "VK_NAME",
     "KeySet",
+    "key_manifest",
     "required_power",
     "resolve_ptau",
     "setup_keys",
+    "write_manifest",
 ]
 
 MANIFEST_NAME = "manifest.json"
@@ -110,26 +112,18 @@ def setup_keys(
                 beacon=beacon,
                 beacon_iterations_exp=beacon_iterations_exp,
             )
-            manifest = {
-                "manifest_version": MANIFEST_VERSION,
-                **inputs,
-                "zkey_sha256": sha256_file(zkey),
-                "vk_sha256": sha256_file(vk),
-                "ptau_file": ptau.name,
-                "ptau_power": ptau_info.power,
-                "constraints": build.n_constraints,
-                "public_signals": build.n_public,
-                "optimization": f"O{build.optimization}",
-                "versions": {
-                    "circom": build.compiler_version,
-                    **{
-                        package: locked_version(PROJECT_ROOT, package)
-                        for package in ("circom2", "circomlib", "snarkjs")
-                    },
-                },
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            _write_json(manifest_path, manifest)
+            manifest = key_manifest(
+                inputs=inputs,
+                zkey=zkey,
+                vk=vk,
+                ptau_file=ptau.name,
+                ptau_power=ptau_info.power,
+                constraints=build.n_constraints,
+                public_signals=build.n_public,
+                optimization=f"O{build.optimization}",
+                compiler_version=build.compiler_version,
+            )
+            write_manifest(manifest_path, manifest)
     return KeySet(circuit_id, zkey, vk, manifest_path, manifest, cached, time.monotonic() - started)
 
 
@@ -199,9 +193,42 @@ def _matching_manifest(
     return manifest
 
 
-def _write_json(path: Path, content: dict[str, Any]) -> None:
+def key_manifest(
+    *,
+    inputs: dict[str, Any],
+    zkey: Path,
+    vk: Path,
+    ptau_file: str,
+    ptau_power: int,
+    constraints: int,
+    public_signals: int,
+    optimization: str,
+    compiler_version: str,
+) -> dict[str, Any]:
+    """The manifest of keys made from ``inputs`` (the fields of :func:`_setup_inputs`): the key
+    hashes, the ptau, the circuit's sizes and the pinned tool versions. Also written by
+    :meth:`prover.ceremony.Ceremony.export`."""
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        **inputs,
+        "zkey_sha256": sha256_file(zkey),
+        "vk_sha256": sha256_file(vk),
+        "ptau_file": ptau_file,
+        "ptau_power": ptau_power,
+        "constraints": constraints,
+        "public_signals": public_signals,
+        "optimization": optimization,
+        "versions": {
+            "circom": compiler_version,
+            **{
+                package: locked_version(PROJECT_ROOT, package)
+                for package in ("circom2", "circomlib", "snarkjs")
+            },
+        },
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_manifest(path: Path, content: dict[str, Any]) -> None:
     """Write ``content`` as indented JSON, atomically (a reader never sees half a manifest)."""
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
-        json.dump(content, tmp, indent=2)
-        tmp.write("\n")
-    os.replace(tmp.name, path)
+    dump_json(content, path)

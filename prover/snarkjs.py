@@ -96,14 +96,17 @@ def zkey_beacon(old: Path, new: Path, *, beacon_hash: str, iterations_exp: int, 
     _expect_file(new, "snarkjs zkey beacon", completed.stdout)
 
 
-def zkey_verify(r1cs: Path, ptau: Path, zkey: Path) -> None:
+def zkey_verify(r1cs: Path, ptau: Path, zkey: Path) -> str:
     """``snarkjs zkey verify r1cs``: ProverError unless ``zkey`` derives from ``r1cs`` + ``ptau``.
 
-    Runs as the alias ``zkv``: the long form is misparsed by snarkjs 0.7.6's argument parser.
+    Returns snarkjs's report (circuit hash, every phase-2 contribution with its hash, the beacon
+    parameters); :func:`prover.ceremony.parse_contributions` reads it. Runs as the alias ``zkv``:
+    the long form is misparsed by snarkjs 0.7.6's argument parser.
     """
     completed = _snarkjs(["zkv", r1cs, ptau, zkey], what="snarkjs zkey verify", accept=(0, 1))
     if completed.returncode != 0 or "ZKey Ok!" not in completed.stdout:
         raise tool_failure("snarkjs zkey verify", completed)
+    return completed.stdout
 
 
 def export_vk(zkey: Path, vk: Path) -> dict[str, Any]:
@@ -146,6 +149,29 @@ def verify(vk: Path, proof: Mapping[str, Any], public: Sequence[str | int]) -> b
     if completed.returncode == 1 and any(line in completed.stdout for line in INVALID_PROOF_LINES):
         return False
     raise tool_failure("snarkjs groth16 verify", completed)
+
+
+def export_solidity_verifier(zkey: Path, sol: Path) -> None:
+    """``snarkjs zkey export solidityverifier``: the Groth16 verifier contract of ``zkey``."""
+    sol.unlink(missing_ok=True)
+    completed = _snarkjs(
+        ["zkey", "export", "solidityverifier", zkey, sol],
+        what="snarkjs zkey export solidityverifier",
+    )
+    _expect_file(sol, "snarkjs zkey export solidityverifier", completed.stdout)
+
+
+def solidity_calldata(proof: Mapping[str, Any], public: Sequence[str | int]) -> str:
+    """``snarkjs zkey export soliditycalldata``: the verifier's arguments as snarkjs prints them."""
+    with tempfile.TemporaryDirectory(prefix="zkmargin-calldata-") as scratch:
+        proof_json, public_json = Path(scratch) / "proof.json", Path(scratch) / "public.json"
+        proof_json.write_text(json.dumps(proof), encoding="utf-8")
+        public_json.write_text(json.dumps([str(value) for value in public]), encoding="utf-8")
+        completed = _snarkjs(
+            ["zkey", "export", "soliditycalldata", public_json, proof_json],
+            what="snarkjs zkey export soliditycalldata",
+        )
+    return completed.stdout.strip()
 
 
 def ptau_new(power: int, ptau: Path) -> None:

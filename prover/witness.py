@@ -10,9 +10,14 @@ The host provides four imports: ``exceptionHandler(code)`` (stop with an error),
 ready) and ``showSharedRWMemory()`` (log the field element in the shared memory). Texts are read
 one character at a time from ``getMessageChar()`` until it returns 0.
 
-One :class:`WitnessCalculator` compiles the wasm once and then serves any number of
+One :class:`WitnessCalculator` loads the wasm once and then serves any number of
 ``calculate`` calls, each in a fresh wasm instance (instantiation costs well under a
 millisecond), so a failed run cannot leave state behind for the next one.
+
+Loading: Cranelift needs seconds to compile circom's multi-megabyte wasm (5 to 20 s for the
+margin circuits on 2 cores), once per process, far more than a witness takes. So the compiled
+native code is kept in the per-user cache (:func:`compiled_module`) and later processes load it
+in ~50 ms, mostly hashing the wasm to find it.
 
 Reading the witness: a call from Python into wasm costs about 10 us, which for 100k wires would
 dwarf the computation itself (about 50 ms). So a tiny companion module (``COPY_WITNESS_WAT``),
@@ -24,14 +29,19 @@ followed by a read of the shared RW memory.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import TypeAlias
 
 import wasmtime
 
 from prover.binfile import read_section_table, write_binfile
+from prover.cache import cache_dir, sha256_file
 from zkmargin.errors import InputError, ProverError
 
 WTNS_MAGIC = b"wtns"
@@ -75,6 +85,7 @@ COPY_WITNESS_WAT = """
 """Companion module: copyWitness(shared, dst, count, bytes) stores wires 0..count-1 at dst."""
 
 WASM_PAGE = 65536
+WASMTIME_VERSION = version("wasmtime")
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +115,7 @@ class WitnessCalculator:
         self.wasm_path = wasm_path
         self._engine = wasmtime.Engine()
         try:
-            self._module = wasmtime.Module.from_file(self._engine, str(wasm_path))
+            self._module = compiled_module(self._engine, wasm_path)
         except (OSError, wasmtime.WasmtimeError) as exc:
             raise ProverError(f"cannot load witness wasm {wasm_path}: {exc}") from exc
         self._copier = wasmtime.Module(self._engine, COPY_WITNESS_WAT)
@@ -244,6 +255,26 @@ class _Instance:
 
     def _show_shared(self) -> None:
         self._log_line.append(str(self.read_shared(self.call("getFieldNumLen32"))))
+
+
+def compiled_module(engine: wasmtime.Engine, wasm_path: Path) -> wasmtime.Module:
+    """``wasm_path`` compiled for ``engine``, through the per-user cache of compiled code.
+
+    Entries are ``<cache>/wasmtime/<wasm sha256>-<wasmtime version>.cwasm``. wasmtime refuses code
+    serialized by another version or configuration; then the wasm is compiled again and the entry
+    replaced. Cached code runs natively when loaded, so the cache dir must be as trusted as the
+    user's own files (as wasmtime's own cache).
+    """
+    entry = cache_dir() / "wasmtime" / f"{sha256_file(wasm_path)}-{WASMTIME_VERSION}.cwasm"
+    if entry.is_file():
+        with contextlib.suppress(wasmtime.WasmtimeError):
+            return wasmtime.Module.deserialize_file(engine, str(entry))
+    module = wasmtime.Module.from_file(engine, str(wasm_path))
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=entry.parent, suffix=".part", delete=False) as part:
+        part.write(module.serialize())
+    os.replace(part.name, entry)
+    return module
 
 
 def fnv1a_64(name: str) -> int:

@@ -8,14 +8,32 @@ Hypothesis profile, chosen by the environment variable ``HYPOTHESIS_PROFILE`` (d
 
 Tests marked ``fuzz`` or ``slow`` (see pyproject.toml) run only when a ``-m`` expression names
 the marker, e.g. ``pytest -m fuzz``.
+
+Session fixtures of the small-profile proving pipeline, shared by the end-to-end and on-chain
+tests: ``keys`` (one real setup per session with the shared dev ptau, or ``$ZKMARGIN_PTAU``;
+cached by its manifest in ``build/keys/portfolio_small``), its verifying key ``vk``, ``prover``,
+the example ``snapshot`` and ``account``, and ``bundle`` (a proof of that account at 15000 bps).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from prover.circuits import MarginCircuit
+from prover.margin import MarginProver, setup_circuit
+from prover.setup import KeySet
+from verifier import VerifyingKey, load_verifying_key
+from zkmargin.bundle import ProofBundle
+from zkmargin.io import load_model
+from zkmargin.models import Account, RiskSnapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED_PTAU = ROOT.parent / "shared" / "ptau" / "dev_bn128_17.ptau"
 
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100)
@@ -32,3 +50,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for marker in OPT_IN_MARKERS:
             if item.get_closest_marker(marker) and marker not in selected:
                 item.add_marker(pytest.mark.skip(reason=f"opt-in: run with -m {marker}"))
+
+
+def dev_ptau() -> Path:
+    """The prepared dev ptau: $ZKMARGIN_PTAU, else the shared file beside the checkout."""
+    return Path(os.environ["ZKMARGIN_PTAU"]) if os.environ.get("ZKMARGIN_PTAU") else SHARED_PTAU
+
+
+@pytest.fixture(scope="session")
+def keys() -> KeySet:
+    return setup_circuit(MarginCircuit.named("portfolio", "small"), dev_ptau())
+
+
+@pytest.fixture(scope="session")
+def vk(keys: KeySet) -> VerifyingKey:
+    return load_verifying_key(keys.vk)
+
+
+@pytest.fixture(scope="session")
+def prover(keys: KeySet) -> MarginProver:
+    return MarginProver(MarginCircuit.named("portfolio", "small"), keys)
+
+
+@pytest.fixture(scope="session")
+def snapshot() -> RiskSnapshot:
+    return load_model(RiskSnapshot, EXAMPLES / "snapshot_span16.json")
+
+
+@pytest.fixture(scope="session")
+def account() -> Account:
+    return load_model(Account, EXAMPLES / "hedged_market_maker.json")
+
+
+@pytest.fixture(scope="session")
+def bundle(prover: MarginProver, account: Account, snapshot: RiskSnapshot) -> ProofBundle:
+    return prover.prove(account, snapshot, 15_000)

@@ -1,9 +1,12 @@
-"""End to end on the small profile: real setup, real proofs, three verifiers, replay and tampering."""
+"""End to end on the small profile: real setup, real proofs, three verifiers, replay and tampering.
+
+The keys, verifying key, prover, example account and snapshot and the proof bundle are session
+fixtures of ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -11,52 +14,20 @@ from click.testing import CliRunner
 
 from prover import snarkjs
 from prover.circuits import MarginCircuit
-from prover.margin import MarginProver, setup_circuit
+from prover.margin import MarginProver
 from prover.setup import KeySet
-from verifier import VerifyingKey, load_verifying_key, parse_proof, verify, verify_batch
+from verifier import VerifyingKey, parse_proof, verify, verify_batch
 from verifier.bundle import Policy, check_bundle
 from zkmargin import fixedpoint as fp
 from zkmargin.bundle import ProofBundle
 from zkmargin.cli import main
-from zkmargin.commitment import SnapshotCommitment, commit_account
+from zkmargin.commitment import commit_account
 from zkmargin.errors import BelowMarginError, VerificationError
 from zkmargin.io import load_model
 from zkmargin.models import Account, RiskSnapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED_PTAU = ROOT.parent / "shared" / "ptau" / "dev_bn128_17.ptau"
-
-
-@pytest.fixture(scope="session")
-def keys() -> KeySet:
-    ptau = Path(os.environ["ZKMARGIN_PTAU"]) if os.environ.get("ZKMARGIN_PTAU") else SHARED_PTAU
-    return setup_circuit(MarginCircuit.named("portfolio", "small"), ptau)
-
-
-@pytest.fixture(scope="session")
-def prover(keys: KeySet) -> MarginProver:
-    return MarginProver(MarginCircuit.named("portfolio", "small"), keys)
-
-
-@pytest.fixture(scope="session")
-def vk(keys: KeySet) -> VerifyingKey:
-    return load_verifying_key(keys.vk)
-
-
-@pytest.fixture(scope="session")
-def snapshot() -> RiskSnapshot:
-    return load_model(RiskSnapshot, EXAMPLES / "snapshot_span16.json")
-
-
-@pytest.fixture(scope="session")
-def account() -> Account:
-    return load_model(Account, EXAMPLES / "hedged_market_maker.json")
-
-
-@pytest.fixture(scope="session")
-def bundle(prover: MarginProver, account: Account, snapshot: RiskSnapshot) -> ProofBundle:
-    return prover.prove(account, snapshot, 15_000)
 
 
 def test_proof_verifies_under_py_ecc_and_snarkjs(bundle: ProofBundle, vk: VerifyingKey, keys: KeySet) -> None:

@@ -17,6 +17,9 @@ from zkmargin.profiles import PUBLIC_SIGNALS
 
 BUNDLE_SCHEMA_VERSION = 1
 Backend = Literal["snarkjs", "native"]
+"""The Groth16 prover that made a proof (``prover.backends``)."""
+Verifier = Literal["py_ecc", "native", "snarkjs"]
+"""The Groth16 verifiers; a proof from either backend verifies under each of them."""
 
 
 class Groth16Proof(StrictModel):

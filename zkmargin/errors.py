@@ -37,6 +37,10 @@ class ProverError(ZkMarginError):
     """Compiling, setting up or proving failed."""
 
 
+class ClusterError(ZkMarginError):
+    """Ray is not installed, or its cluster cannot be reached or was lost mid-batch."""
+
+
 class VerificationError(ZkMarginError):
     """A proof, key or public input is malformed (wrong shape, not on the curve, >= r, ...).
 

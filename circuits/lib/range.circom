@@ -25,9 +25,3 @@ template SignedRange(BITS) {
     bits.in <== in + (1 << (BITS - 1));
     neg <== 1 - bits.out[BITS - 1];
 }
-
-// Boolean(): constrains in to 0 or 1.
-template Boolean() {
-    signal input in;
-    in * (in - 1) === 0;
-}

@@ -97,3 +97,14 @@ def test_accepted_exit_codes_return_the_output(tmp_path: Path) -> None:
 def test_missing_executable_is_a_toolchain_error(tmp_path: Path) -> None:
     with pytest.raises(ToolchainError, match="not found"):
         run_tool([tmp_path / "no-such-tool"], cwd=tmp_path, what="ghost")
+
+
+def test_progress_spinner_keeps_stdin_of_a_slow_tool(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    script = "import sys, time; time.sleep(1.5); print(sys.stdin.read().strip()[::-1])"
+    completed = run_tool(
+        [sys.executable, "-c", script], cwd=tmp_path, what="slow", stdin="abc\n", progress=True
+    )
+    assert completed.stdout == "cba\n"
+    assert capfd.readouterr().err.splitlines()[-1].startswith("slow: finished in")

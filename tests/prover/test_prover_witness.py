@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from prover.build import CircuitBuild
+from prover.cache import cache_dir
 from prover.snarkjs import wtns_calculate, wtns_check
 from prover.witness import (
     InputValue,
@@ -130,3 +131,18 @@ def test_bad_inputs_are_input_errors(
 def test_wtns_rejects_values_outside_the_field(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a field element"):
         write_wtns(tmp_path / "w.wtns", [1, R], R)
+
+
+def test_compiled_wasm_is_cached_per_user_and_rebuilt_when_unusable(
+    toy_build: CircuitBuild,
+    toy_inputs: dict[str, InputValue],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    expected = WitnessCalculator(toy_build.wasm).calculate(toy_inputs)
+    (entry,) = (cache_dir() / "wasmtime").glob("*.cwasm")
+    assert WitnessCalculator(toy_build.wasm).calculate(toy_inputs) == expected
+    entry.write_bytes(b"not compiled code")
+    assert WitnessCalculator(toy_build.wasm).calculate(toy_inputs) == expected
+    assert entry.read_bytes() != b"not compiled code"

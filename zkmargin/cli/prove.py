@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from zkmargin.cli.options import model_option, profile_option, threshold_option
+from zkmargin.bundle import Backend
+from zkmargin.cli.options import (
+    backend_option,
+    model_option,
+    profile_option,
+    threshold_option,
+)
 
 
 @click.command("prove", short_help="Prove ACCOUNT meets margin under SNAPSHOT.")
@@ -17,7 +23,9 @@ from zkmargin.cli.options import model_option, profile_option, threshold_option
 @model_option
 @profile_option
 @threshold_option
-def command(account: Path, snapshot: Path, out: Path, model: str, profile: str, threshold_bps: int) -> None:
+@backend_option
+def command(account: Path, snapshot: Path, out: Path, model: str, profile: str, threshold_bps: int,
+            backend: Backend) -> None:
     """Fail (exit 1) with the shortfall if the account is below the threshold; else write a bundle."""
     from prover.circuits import MarginCircuit
     from prover.margin import MarginProver, load_keys
@@ -28,7 +36,7 @@ def command(account: Path, snapshot: Path, out: Path, model: str, profile: str, 
     acc = load_model(Account, account)
     snap = load_model(RiskSnapshot, snapshot)
     circuit = MarginCircuit.named(model, profile)
-    prover = MarginProver(circuit, load_keys(circuit))
+    prover = MarginProver(circuit, load_keys(circuit), backend)
     try:
         bundle = prover.prove(acc, snap, threshold_bps)
     except BelowMarginError as e:
@@ -37,4 +45,4 @@ def command(account: Path, snapshot: Path, out: Path, model: str, profile: str, 
     save_model(bundle, out)
     t = prover.timings
     click.echo(f"wrote {out}: {bundle.circuit_id}, commitment {bundle.public_signals.account_commitment} "
-               f"(engine {t.engine:.2f} s, witness {t.witness:.2f} s, prove {t.prove:.2f} s)")
+               f"(engine {t.engine:.2f} s, witness {t.witness:.2f} s, prove ({backend}) {t.prove:.2f} s)")

@@ -1,0 +1,97 @@
+"""Accounts the differential check runs: random ones and a boundary set, for any margin model.
+
+Every account carries allocations too (only the isolated model reads them), so the same
+generator serves every model. Values reach the fixed-point bounds (``zkmargin.fixedpoint``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+
+from zkmargin import fixedpoint as fp
+from zkmargin.models import (
+    Account,
+    Allocation,
+    Balance,
+    Instrument,
+    Position,
+    RiskSnapshot,
+)
+from zkmargin.models.account import SALT_BITS
+from zkmargin.profiles import Profile
+
+THRESHOLDS = (0, 5_000, 10_000, 12_500, fp.THRESHOLD.hi)
+"""Claimed health of random cases, in bps of MM."""
+
+
+def account_of(positions: Sequence[tuple[int, int, tuple[int, int] | None]], balances: dict[int, int],
+               salt: int) -> Account:
+    """An account from integers: (instrument id, qty at QTY_SCALE, (asset, amount) allocation or
+    None) per position and {asset: amount at AMOUNT_SCALE}."""
+    return Account.model_validate({
+        "positions": [Position(instrument=i, quantity=fp.format_decimal(q, fp.QTY_SCALE),
+                               allocation=None if a is None else Allocation(
+                                   asset=a[0], amount=fp.format_decimal(a[1], fp.AMOUNT_SCALE)))
+                      for i, q, a in positions],
+        "balances": [Balance(asset=k, amount=fp.format_decimal(x, fp.AMOUNT_SCALE))
+                     for k, x in balances.items()],
+        "salt": str(salt)})
+
+
+def random_account(snapshot: RiskSnapshot, profile: Profile, rng: random.Random) -> Account:
+    """Up to P positions in up to G groups, quantities and balances from tiny to the bounds."""
+    groups = sorted({i.group for i in snapshot.instruments})
+    chosen_groups = rng.sample(groups, k=rng.randint(1, min(profile.groups, len(groups))))
+    pool = [i for i in snapshot.instruments if i.group in chosen_groups]
+    chosen = rng.sample(pool, k=rng.randint(0, min(profile.positions, len(pool))))
+    balances = {k: _amount(rng) for k in range(_assets(snapshot, profile))}
+    left = dict(balances)
+    positions = []
+    for instrument in chosen:
+        allocation = None
+        if left and rng.random() < 0.7:
+            asset = rng.choice(sorted(left))
+            allocation = (asset, rng.randint(0, left[asset]))
+            left[asset] -= allocation[1]
+        positions.append((instrument.id, _quantity(rng), allocation))
+    return account_of(positions, balances, rng.getrandbits(SALT_BITS))
+
+
+def boundary_accounts(snapshot: RiskSnapshot, profile: Profile) -> Iterator[tuple[str, Account, int]]:
+    """(label, account, threshold_bps): empty, every slot at the quantity bounds with every
+    balance at its bound, a lone short without collateral, the largest threshold, tier edges."""
+    full = _first_slots(snapshot, profile)
+    assets = _assets(snapshot, profile)
+    top = {k: fp.AMOUNT.hi for k in range(assets)}
+    share = fp.AMOUNT.hi // max(len(full), 1)
+    yield "empty account", account_of([], {}, 1), 10_000
+    for label, qty in (("every slot long at the bound", fp.QTY.hi),
+                       ("every slot short at the bound", fp.QTY.lo)):
+        slots = [(i.id, qty, (0, share)) for i in full]
+        yield label, account_of(slots, top, (1 << SALT_BITS) - 1), 0
+    yield "short without collateral", account_of([(full[0].id, -fp.QTY_SCALE, None)], {}, 2), 10_000
+    yield ("largest threshold", account_of([(full[0].id, fp.QTY_SCALE, (0, 1))], top, 3),
+           fp.THRESHOLD.hi)
+    edges = {k: asset.tiers[-1].from_amount for k, asset in enumerate(snapshot.collateral[:assets])}
+    yield "balances at their last tier edge", account_of([(full[0].id, -fp.QTY_SCALE, None)], edges, 4), 10_000
+
+
+def _first_slots(snapshot: RiskSnapshot, profile: Profile) -> list[Instrument]:
+    groups = sorted({i.group for i in snapshot.instruments})[: profile.groups]
+    return [i for i in snapshot.instruments if i.group in groups][: profile.positions]
+
+
+def _assets(snapshot: RiskSnapshot, profile: Profile) -> int:
+    return min(profile.assets, len(snapshot.collateral))
+
+
+def _quantity(rng: random.Random) -> int:
+    if rng.random() < 0.1:
+        return rng.choice((fp.QTY.lo, fp.QTY.hi))
+    magnitude = rng.randint(1, 10 ** rng.randint(1, 12))
+    return magnitude if rng.random() < 0.5 else -magnitude
+
+
+def _amount(rng: random.Random) -> int:
+    return rng.choice((0, fp.AMOUNT.hi, rng.randrange(10 ** 9), rng.randrange(10 ** 15)))

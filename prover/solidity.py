@@ -1,0 +1,146 @@
+"""On-chain verification artefacts of a margin circuit, and their compilation.
+
+:func:`export_contracts` writes, for a circuit's final zkey:
+
+* ``Groth16Verifier.sol``: the verifier exactly as ``snarkjs zkey export solidityverifier`` writes
+  it (snarkjs 0.7.6: public inputs >= r are rejected, G2 points read as ``[c1, c0]``), so an auditor
+  can re-export it from the published zkey and compare byte for byte;
+* ``MarginGate.sol``: a copy of the project's ``contracts/MarginGate.sol`` (per-epoch snapshot
+  roots set by an owner, ``checkMargin``), which calls any such verifier through an interface;
+* with ``compile_=True``, ``<Contract>.json`` per deployable contract: ABI, creation bytecode and
+  method identifiers from the pinned solc-js (:data:`EVM_VERSION`, optimizer :data:`OPTIMIZER_RUNS`
+  runs), ready for a deployment script.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prover import snarkjs
+from prover.setup import KeySet
+from prover.toolchain import PROJECT_ROOT, locked_version, run_tool, solc_command
+from zkmargin.errors import ProverError
+
+MARGIN_GATE_SOURCE = PROJECT_ROOT / "contracts" / "MarginGate.sol"
+"""The committed source of the MarginGate contract."""
+
+VERIFIER_FILE = "Groth16Verifier.sol"
+GATE_FILE = "MarginGate.sol"
+
+EVM_VERSION = "cancun"
+"""Target fork of compiled bytecode: supported by Ethereum mainnet and the major L2s."""
+
+OPTIMIZER_RUNS = 200
+"""solc optimizer setting (solc's default number of runs)."""
+
+
+@dataclass(frozen=True)
+class CompiledContract:
+    """One contract as solc compiled it."""
+
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    """Creation code, ``0x`` hex."""
+    method_identifiers: dict[str, str]
+    """Function signature -> 4-byte selector in hex, e.g. ``'owner()': '8da5cb5b'``."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The artefact written next to the sources (with the compiler settings used)."""
+        return {
+            "contractName": self.name,
+            "abi": self.abi,
+            "bytecode": self.bytecode,
+            "methodIdentifiers": self.method_identifiers,
+            "compiler": {
+                "solc": locked_version(PROJECT_ROOT, "solc"),
+                "evmVersion": EVM_VERSION,
+                "optimizerRuns": OPTIMIZER_RUNS,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class SolidityExport:
+    """What :func:`export_contracts` wrote."""
+
+    circuit_id: str
+    verifier: Path
+    gate: Path
+    artifacts: tuple[Path, ...]
+    """Compiled ``<Contract>.json`` files (empty unless compiled)."""
+
+
+def export_contracts(keys: KeySet, out_dir: Path, *, compile_: bool = False) -> SolidityExport:
+    """Write the verifier of ``keys.zkey`` and MarginGate to ``out_dir``; compile them on request."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    verifier, gate = out_dir / VERIFIER_FILE, out_dir / GATE_FILE
+    snarkjs.export_solidity_verifier(keys.zkey, verifier)
+    shutil.copyfile(MARGIN_GATE_SOURCE, gate)
+    artifacts: list[Path] = []
+    if compile_:
+        for contract in compile_sources([verifier, gate]).values():
+            path = out_dir / f"{contract.name}.json"
+            path.write_text(json.dumps(contract.to_json(), indent=2) + "\n", encoding="utf-8")
+            artifacts.append(path)
+    return SolidityExport(keys.circuit_id, verifier, gate, tuple(artifacts))
+
+
+def compile_sources(sources: Sequence[Path]) -> dict[str, CompiledContract]:
+    """Compile ``sources`` together with the pinned solc-js; deployable contracts by name.
+
+    Interfaces and abstract contracts (no bytecode) are left out. Any compiler error raises
+    ProverError quoting solc's messages.
+    """
+    request = {
+        "language": "Solidity",
+        "sources": {path.name: {"content": path.read_text(encoding="utf-8")} for path in sources},
+        "settings": {
+            "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+            "evmVersion": EVM_VERSION,
+            "outputSelection": {
+                "*": {"*": ["abi", "evm.bytecode.object", "evm.methodIdentifiers"]}
+            },
+        },
+    }
+    completed = run_tool(
+        [*solc_command(), "--standard-json"],
+        cwd=PROJECT_ROOT,
+        what="solc --standard-json",
+        stdin=json.dumps(request),
+    )
+    output = _standard_json_output(completed.stdout)
+    errors = [e["formattedMessage"] for e in output.get("errors", []) if e["severity"] == "error"]
+    if errors:
+        raise ProverError("solc failed:\n" + "\n".join(errors))
+    return {
+        name: CompiledContract(
+            name,
+            contract["abi"],
+            "0x" + contract["evm"]["bytecode"]["object"],
+            contract["evm"]["methodIdentifiers"],
+        )
+        for by_name in output["contracts"].values()
+        for name, contract in by_name.items()
+        if contract["evm"]["bytecode"]["object"]
+    }
+
+
+def _standard_json_output(stdout: str) -> dict[str, Any]:
+    """solc-js's standard-JSON answer: the first line starting with ``{`` onwards.
+
+    solcjs prints notes such as ``>>> Cannot retry compilation with SMT ...`` before the JSON.
+    """
+    start = next((i for i, line in enumerate(stdout.splitlines()) if line.startswith("{")), None)
+    if start is None:
+        raise ProverError(f"solc printed no JSON output:\n{stdout.strip()[-2000:]}")
+    try:
+        loaded: dict[str, Any] = json.loads("\n".join(stdout.splitlines()[start:]))
+    except ValueError as exc:
+        raise ProverError(f"solc printed malformed JSON: {exc}") from exc
+    return loaded

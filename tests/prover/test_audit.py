@@ -1,0 +1,94 @@
+"""``zkmargin audit``: it passes on the shipped small circuit with the session's keys, and flags a
+copy of the circuits whose scanning loss no longer has to cover every scenario."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from prover.audit.allowlist import Allowance, apply_allowlist, load_allowlist
+from prover.audit.mutation import under_constraint_scan
+from prover.audit.result import CheckResult, Finding
+from prover.build import compile_circuit
+from prover.circuits import CIRCUITS_DIR
+from prover.r1cs import read_r1cs
+from prover.setup import KeySet
+from prover.witness import WitnessCalculator
+from tests.conftest import SHARED_PTAU
+from zkmargin.cli import main
+from zkmargin.errors import InputError
+
+COVERS = """    component covers[SCENARIOS];
+    for (var s = 0; s < SCENARIOS; s++) {
+        covers[s] = RangeCheck(BITS);
+        covers[s].in <== loss + pnl[s];
+    }
+"""
+
+
+def ptau() -> Path:
+    return Path(os.environ["ZKMARGIN_PTAU"]) if os.environ.get("ZKMARGIN_PTAU") else SHARED_PTAU
+
+
+def test_audit_passes_on_the_shipped_small_circuit(tmp_path: Path, keys: KeySet) -> None:
+    out = tmp_path / "audit.md"
+    result = CliRunner().invoke(main, ["audit", "--ptau", str(ptau()), "--keys", str(keys.zkey.parent),
+                                       "--accounts", "24", "-o", str(out)])
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert result.exit_code == 0, out.read_text()
+    assert result.output.splitlines()[-1].startswith("VERDICT: PASS: 7 checks passed for portfolio_small")
+    assert out.read_text().rstrip().splitlines()[-1] == report["verdict"]
+    checks = {check["key"]: check for check in report["checks"]}
+    assert list(checks) == ["build", "keys", "facts", "differential", "cheats", "mutation", "static"]
+    assert checks["facts"]["data"]["public_signals"] == ["main.snapshot_root", "main.account_commitment",
+                                                         "main.threshold_bps"]
+    assert checks["differential"]["data"]["accounts"] >= 24 and checks["differential"]["data"]["compared"] > 0
+    assert checks["cheats"]["data"]["probes"] > 0 and checks["mutation"]["data"]["free_wires"] == []
+    assert [c["name"] for c in checks["keys"]["data"]["contributions"]] == [
+        "portfolio_small phase-2 contribution", "portfolio_small beacon"]
+    assert report["unused_allowances"] == []
+
+
+def test_audit_flags_a_scan_loss_that_need_not_cover_every_scenario(tmp_path: Path) -> None:
+    broken = tmp_path / "circuits"
+    shutil.copytree(CIRCUITS_DIR, broken)
+    scan = broken / "lib" / "scenario_scan.circom"
+    assert COVERS in scan.read_text()
+    scan.write_text(scan.read_text().replace(COVERS, ""))
+    result = CliRunner().invoke(main, ["audit", "--circuits", str(broken), "--accounts", "8",
+                                       "--check", "differential", "--check", "cheats"])
+    assert result.exit_code == 1
+    assert "**OPEN** `cheats/group_req+scan_loss`" in result.output
+    assert "a prover can understate the requirement" in result.output
+    assert result.output.rstrip().splitlines()[-1].startswith("VERDICT: FAIL: cheats failed")
+
+
+def test_mutation_scan_reports_a_hint_that_only_a_zero_selector_touches(tmp_path: Path) -> None:
+    main_file = tmp_path / "select.circom"
+    main_file.write_text("pragma circom 2.1.6;\ntemplate Select() {\n    signal input sel;\n    signal input hint;\n"
+                         "    signal output out;\n    sel * (sel - 1) === 0;\n    out <== sel * hint;\n}\n"
+                         "component main = Select();\n")
+    build = compile_circuit(main_file, include_dirs=[], build_root=tmp_path / "build", optimization=2)
+    calculator, r1cs = WitnessCalculator(build.wasm), read_r1cs(build.r1cs)
+    unselected, selected = (calculator.calculate({"sel": sel, "hint": 7}) for sel in (0, 1))
+    free = under_constraint_scan(build, r1cs, [unselected])
+    assert [f.subject for f in free.findings] == ["main.hint"] and not free.passed
+    assert under_constraint_scan(build, r1cs, [unselected, selected]).findings == []
+
+
+def test_allowlist_accepts_matching_findings_only(tmp_path: Path) -> None:
+    result = CheckResult("static", "t", findings=[Finding("circomspect/CS0010/range.circom/RangeCheck", "m"),
+                                                  Finding("circomspect/CS0005/x.circom/X", "m")])
+    accepted = apply_allowlist(result, [Allowance("static", "circomspect/CS0010/*", "widths <= 252"),
+                                        Allowance("mutation", "*", "other check")])
+    assert [f.accepted for f in accepted.findings] == ["widths <= 252", None] and not accepted.passed
+    assert all(entry.reason for entry in load_allowlist())
+    bad = tmp_path / "allow.toml"
+    bad.write_text('[[allow]]\ncheck = "static"\nsubject = "x"\n')
+    with pytest.raises(InputError, match="entry 1 needs"):
+        load_allowlist(bad)
