@@ -21,3 +21,5 @@ fuzz: install
 
 bench: install
 	$(PYTHON) benchmarks/engine.py
+	$(PYTHON) benchmarks/prove.py
+	$(PYTHON) benchmarks/batch.py
