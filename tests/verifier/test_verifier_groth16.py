@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,18 @@ def test_out_of_range_public_inputs_are_rejected(
         verify(mul_vk, mul_items[0][0], [33, bad])  # type: ignore[list-item]
 
 
+def edited_coordinate(raw_json: JsonLoader, field: str, index: tuple[int, ...],
+                      change: Callable[[int], int]) -> dict[str, Any]:
+    """The first ``mul`` proof with one coordinate of ``field`` (at nested ``index``) changed."""
+    proof = raw_json("mul/proof_1.json")
+    assert isinstance(proof, dict)
+    target = proof[field]
+    for k in index[:-1]:
+        target = target[k]
+    target[index[-1]] = str(change(int(target[index[-1]])))
+    return proof
+
+
 @pytest.mark.parametrize(
     ("field", "index", "message"),
     [
@@ -151,12 +164,7 @@ def test_coordinates_at_or_above_q_are_rejected(
     raw_json: JsonLoader, field: str, index: tuple[int, ...], message: str
 ) -> None:
     """A coordinate plus q denotes the same field element: only the range check stops it."""
-    proof = raw_json("mul/proof_1.json")
-    assert isinstance(proof, dict)
-    target = proof[field]
-    for k in index[:-1]:
-        target = target[k]
-    target[index[-1]] = str(int(target[index[-1]]) + FIELD_MODULUS)
+    proof = edited_coordinate(raw_json, field, index, lambda x: x + FIELD_MODULUS)
     with pytest.raises(VerificationError, match=message):
         parse_proof(proof)
 
@@ -172,12 +180,7 @@ def test_coordinates_at_or_above_q_are_rejected(
 def test_off_curve_points_are_rejected(
     raw_json: JsonLoader, field: str, index: tuple[int, ...], message: str
 ) -> None:
-    proof = raw_json("mul/proof_1.json")
-    assert isinstance(proof, dict)
-    target = proof[field]
-    for k in index[:-1]:
-        target = target[k]
-    target[index[-1]] = str((int(target[index[-1]]) + 1) % FIELD_MODULUS)
+    proof = edited_coordinate(raw_json, field, index, lambda x: (x + 1) % FIELD_MODULUS)
     with pytest.raises(VerificationError, match=message):
         parse_proof(proof)
 
