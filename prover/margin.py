@@ -88,7 +88,7 @@ class MarginProver:
     witness: WarmWitness = field(init=False)
     proving: ProvingBackend = field(init=False)
     timings: ProveTimings = field(default_factory=ProveTimings)
-    _commitments: dict[int, SnapshotCommitment] = field(default_factory=dict)
+    _commitments: dict[int, tuple[RiskSnapshot, SnapshotCommitment]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.witness = WarmWitness(self.circuit.build())
@@ -97,10 +97,11 @@ class MarginProver:
 
     def commitment(self, snapshot: RiskSnapshot) -> SnapshotCommitment:
         """The snapshot committed under this circuit's profile (cached per snapshot object)."""
-        key = id(snapshot)
-        if key not in self._commitments:
-            self._commitments[key] = SnapshotCommitment(snapshot, self.circuit.profile)
-        return self._commitments[key]
+        held = self._commitments.get(id(snapshot))
+        if held is None or held[0] is not snapshot:  # an id is only unique while its object lives
+            held = (snapshot, SnapshotCommitment(snapshot, self.circuit.profile))
+            self._commitments[id(snapshot)] = held
+        return held[1]
 
     def margin(self, account: Account, snapshot: RiskSnapshot, threshold_bps: int) -> Health:
         """The account under this circuit's model and profile (every intermediate)."""

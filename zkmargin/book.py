@@ -113,7 +113,6 @@ def resolve(account: Account, snapshot: RiskSnapshot, profile: Profile | None = 
                              f"profile {profile.name} holds {profile.positions}")
         n_s, n_assets, tiers = profile.scenarios, profile.assets, profile.tiers
 
-    leaf_of = {ins.id: k + 1 for k, ins in enumerate(sorted(snapshot.instruments, key=lambda i: i.id))}
     by_id = snapshot.instruments_by_id
     slots: list[Slot] = []
     for pos in sorted(account.positions, key=lambda p: p.instrument):
@@ -126,7 +125,7 @@ def resolve(account: Account, snapshot: RiskSnapshot, profile: Profile | None = 
         if alloc is not None and alloc.asset >= len(snapshot.collateral):
             raise InputError(f"allocation of position in instrument {ins.id}: the snapshot lists assets "
                              f"0..{len(snapshot.collateral) - 1}")
-        slots.append(Slot(ins.id, pos.quantity, leaf_of[ins.id], ins.group, ins.mark, ins.addon,
+        slots.append(Slot(ins.id, pos.quantity, snapshot.leaf_index[ins.id], ins.group, ins.mark, ins.addon,
                           ins.short_option_min, risk, alloc.asset if alloc else 0, alloc.amount if alloc else 0))
     n_slots = profile.positions if profile is not None else len(slots)
     slots += [null_slot(n_s)] * (n_slots - len(slots))

@@ -88,7 +88,7 @@ class SnapshotCommitment:
     def tree(self) -> MerkleTree:
         s = self.profile.scenarios
         leaves = [leaf_hash(null_slot(s))]
-        for ins in sorted(self.snapshot.instruments, key=lambda i: i.id):
+        for ins in self.snapshot.leaf_order:
             risk = tuple(ins.risk) + (0,) * (s - len(ins.risk))
             leaves.append(leaf_hash(Slot(ins.id, 0, 0, ins.group, ins.mark, ins.addon, ins.short_option_min, risk)))
         return MerkleTree(leaves, self.profile.depth)

@@ -140,3 +140,13 @@ class RiskSnapshot(StrictModel):
     def instruments_by_id(self) -> dict[int, Instrument]:
         """Instruments keyed by their stable id."""
         return {i.id: i for i in self.instruments}
+
+    @cached_property
+    def leaf_order(self) -> list[Instrument]:
+        """Instruments in Merkle-leaf order: sorted by id, at leaves 1, 2, ... (leaf 0 is null)."""
+        return sorted(self.instruments, key=lambda i: i.id)
+
+    @cached_property
+    def leaf_index(self) -> dict[int, int]:
+        """Instrument id -> its leaf index in the snapshot's Merkle tree."""
+        return {ins.id: k + 1 for k, ins in enumerate(self.leaf_order)}
