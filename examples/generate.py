@@ -3,8 +3,9 @@
 Run ``python examples/generate.py`` with zkmargin importable (``pip install -e .``, or
 ``PYTHONPATH=. python examples/generate.py`` from the repository root). The output is a pure
 function of market.json and the tables below: running it twice changes nothing (files whose text
-is unchanged are not rewritten). Account salts are derived from the account name (SHA-256, 248 bits) so the examples
-are reproducible; they are public and therefore NOT salts to use for a real account.
+is unchanged are not rewritten). ``ledger.jsonl`` is the example venue's ledger: every account
+below with an account id (its name) and a holder address derived from the name (SHA-256), so the
+examples are reproducible; a venue derives the salts when it publishes an epoch.
 
 Accounts (positions by symbol here, by instrument id in the files; balances by asset symbol):
 
@@ -14,6 +15,8 @@ Accounts (positions by symbol here, by instrument id in the files; balances by a
 * ``delta_neutral_straddle``: short 30-day ATM ETH straddles, delta-hedged with the ETH perp.
 * ``futures_basis_trade``: long spot BTC, short the 90-day future (cash and carry).
 * ``insolvent``: a leveraged long ETH perp plus short puts on little cash: far below MM.
+* ``borrowed_cash``: 3 BTC bought partly with borrowed USDC (a debt: a negative balance), the BTC
+  price risk hedged with a short future.
 * ``large/hedged_market_maker_16``: a 16-position BTC and ETH options book for the ``standard``
   profile.
 """
@@ -21,12 +24,12 @@ Accounts (positions by symbol here, by instrument id in the files; balances by a
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from zkmargin.io import write_atomic
 from zkmargin.market import Market, load_market
-from zkmargin.models import Account, Balance, Position
-from zkmargin.models.account import SALT_BITS
+from zkmargin.models import Account, Balance, LedgerEntry, Position
 from zkmargin.snapshot_builder import build_snapshot
 
 EXAMPLES = Path(__file__).resolve().parent
@@ -58,6 +61,9 @@ ACCOUNTS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
          "ETH-2JUL25-3400-C": "-300", "ETH-2JUL25-3850-C": "300", "ETH-2JUL25-2950-P": "300", "ETH-2JUL25": "115",
          "ETH-31AUG25-3400-C": "150", "ETH-31AUG25-3400-P": "150"},
         {"USDC": "150000", "BTC": "1", "ETH": "20"}),
+    "borrowed_cash": (
+        {"BTC-2JUL25": "-2"},
+        {"USDC": "-150000", "BTC": "3"}),
 }
 
 
@@ -74,10 +80,9 @@ ALLOCATIONS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def example_salt(name: str) -> int:
-    """A fixed, public 248-bit salt for the example account ``name`` (reproducible, not secret)."""
-    digest = hashlib.sha256(f"zkmargin example account {name}".encode()).digest()
-    return int.from_bytes(digest, "big") >> (256 - SALT_BITS)
+def example_holder(name: str) -> str:
+    """A fixed, public EVM-style address for the example account ``name`` (reproducible)."""
+    return "0x" + hashlib.sha256(f"zkmargin example holder {name}".encode()).hexdigest()[:40]
 
 
 def example_account(name: str, market: Market) -> Account:
@@ -97,7 +102,6 @@ def example_account(name: str, market: Market) -> Account:
         "name": Path(name).name,
         "positions": [position(s, q) for s, q in positions.items()],
         "balances": [Balance.model_validate({"asset": assets[a], "amount": v}) for a, v in balances.items()],
-        "salt": str(example_salt(name)),
     })
 
 
@@ -106,8 +110,15 @@ def render() -> dict[Path, str]:
     market = load_market(EXAMPLES / "market.json")
     out = {EXAMPLES / f"snapshot_{p}.json": build_snapshot(market, p).model_dump_json(indent=2) + "\n"
            for p in PRESETS}
+    ledger = []
     for name in ACCOUNTS:
-        out[EXAMPLES / f"{name}.json"] = example_account(name, market).model_dump_json(indent=2) + "\n"
+        account = example_account(name, market)
+        out[EXAMPLES / f"{name}.json"] = account.model_dump_json(indent=2) + "\n"
+        line = {"account_id": Path(name).name, "holder": example_holder(name),
+                **json.loads(account.model_dump_json(exclude={"schema_version"}))}
+        LedgerEntry.model_validate_json(json.dumps(line))  # the line is a valid ledger entry
+        ledger.append(json.dumps(line) + "\n")
+    out[EXAMPLES / "ledger.jsonl"] = "".join(ledger)
     return out
 
 

@@ -8,11 +8,14 @@ the engine's value of each named intermediate, which the differential tests comp
 
 from __future__ import annotations
 
+from zkmargin.account_tree import LeafBook, statement_proof
 from zkmargin.book import Book
-from zkmargin.commitment import SnapshotCommitment, book_commitment
+from zkmargin.commitment import SnapshotCommitment
 from zkmargin.cross import CrossResult
+from zkmargin.errors import InputError
 from zkmargin.fixedpoint import to_field
 from zkmargin.isolated import IsolatedResult
+from zkmargin.models import Statement
 from zkmargin.portfolio import MarginResult
 from zkmargin.terms import Health
 
@@ -24,20 +27,28 @@ def _one_hot(index: int, size: int) -> list[int]:
     return [int(index == k) for k in range(size)]
 
 
-def _common_inputs(book: Book, salt: int, commitment: SnapshotCommitment, model: str,
+def _common_inputs(book: Book, statement: Statement, commitment: SnapshotCommitment,
                    threshold_bps: int) -> dict[str, Signal]:
-    """Inputs every model shares: public signals, account, leaves and paths, snapshot terms."""
+    """Inputs every model shares: public signals, the account and its leaf's path, instrument
+    leaves and paths, snapshot terms."""
+    if statement.epoch != commitment.snapshot.epoch:
+        raise InputError(f"statement is for epoch {statement.epoch}; the snapshot is epoch "
+                         f"{commitment.snapshot.epoch}")
+    account = statement_proof(statement)
     proofs = commitment.membership(book)
     assets = commitment.assets
     params = commitment.snapshot.params
     return {
         "snapshot_root": commitment.root,
-        "account_commitment": book_commitment(book, salt, model),
+        "account_root": statement.account_root,
+        "holder": statement.holder,
         "threshold_bps": threshold_bps,
-        "salt": salt,
+        "salt": statement.salt,
         "instrument": [s.instrument for s in book.slots],
         "qty": [to_field(s.qty) for s in book.slots],
-        "balance": list(book.balances),
+        "balance": [to_field(b) for b in book.balances],
+        "account_index": account.index,
+        "account_path": [list(level) for level in account.siblings],
         "leaf_group": [s.group for s in book.slots],
         "leaf_mark": [s.mark for s in book.slots],
         "leaf_addon": [s.addon for s in book.slots],
@@ -46,7 +57,7 @@ def _common_inputs(book: Book, salt: int, commitment: SnapshotCommitment, model:
         "leaf_short_loss": [s.short_loss for s in book.slots],
         "leaf_risk": [[to_field(r) for r in s.risk] for s in book.slots],
         "leaf_index": [p.index for p in proofs],
-        "leaf_siblings": [list(p.siblings) for p in proofs],
+        "leaf_siblings": [[list(level) for level in p.siblings] for p in proofs],
         "instrument_root": commitment.tree.root,
         "asset_price": [a.price for a in assets],
         "tier_from": [list(a.tier_from) for a in assets],
@@ -59,10 +70,17 @@ def _common_inputs(book: Book, salt: int, commitment: SnapshotCommitment, model:
     }
 
 
-def circuit_inputs(model: str, book: Book, salt: int, commitment: SnapshotCommitment,
+def circuit_inputs(book: Book, statement: Statement, commitment: SnapshotCommitment,
                    result: Health) -> dict[str, Signal]:
-    """All inputs of ``Margin(model, ...)`` for a book padded to ``commitment.profile``."""
-    inputs = _common_inputs(book, salt, commitment, model, result.threshold_bps)
+    """All inputs of ``Margin(model, ...)`` for the statement's book, resolved and padded to
+    ``commitment.profile`` (``book``), under the model that computed ``result``.
+
+    Raises :class:`InputError` when the statement does not open to its account root or is of
+    another epoch than the snapshot.
+    """
+    inputs = _common_inputs(book, statement, commitment, result.threshold_bps)
+    if not isinstance(result, IsolatedResult):
+        inputs["allocation_hash"] = LeafBook.of(statement.account).allocation_hash()
     if isinstance(result, MarginResult):
         inputs.update({
             "collateral_split": [list(x) for x in result.collateral_split],

@@ -1,6 +1,7 @@
 """Generate the circuit files that derive from Python tables (never edit them by hand).
 
-* ``circuits/lib/fixedpoint_constants.circom``: bit widths from :mod:`zkmargin.fixedpoint`
+* ``circuits/lib/fixedpoint_constants.circom``: bit widths from :mod:`zkmargin.fixedpoint`, the
+  account leaf layout from :mod:`zkmargin.account_tree`
 * ``circuits/main/<model>_<profile>.circom``: one thin main per profile from :mod:`zkmargin.profiles`
 
 ``python -m zkmargin.circuitgen`` rewrites them; a test regenerates and diffs them.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zkmargin import account_tree as tree
 from zkmargin import fixedpoint as fp
 from zkmargin.profiles import PROFILES, PUBLIC_SIGNALS, Profile
 
@@ -21,16 +23,24 @@ MODELS: dict[str, int] = {"portfolio": 0, "cross": 1, "isolated": 2}
 
 
 def constants_source() -> str:
-    """Bit widths shared with the engine, as circom functions."""
+    """Bit widths and account-leaf layout shared with the engine, as circom functions."""
     widths = {
         "QTY_BITS": fp.QTY.bits,
         "AMOUNT_BITS": fp.AMOUNT.bits,
+        "BALANCE_BITS": fp.BALANCE.bits,
+        "ID_BITS": fp.ID.bits,
+        "ASSET_INDEX_BITS": fp.ASSET_INDEX.bits,
         "LOSS_BITS": fp.LOSS_BITS,
         "THRESHOLD_BITS": fp.THRESHOLD.bits,
         "HEALTH_BITS": fp.HEALTH_BITS,
+        "POSITION_CODE_BITS": tree.POSITION_CODE_BITS,
+        "ALLOCATION_CODE_BITS": tree.ALLOCATION_CODE_BITS,
+        "LEAF_POSITIONS": tree.LEAF_POSITIONS,
+        "LEAF_ASSETS": tree.LEAF_ASSETS,
+        "ACCOUNT_DEPTH": tree.ACCOUNT_TREE_DEPTH,
     }
     body = "\n".join(f"function {k}() {{ return {v}; }}" for k, v in widths.items())
-    return f"{HEADER.format(src='fixedpoint.py')}\n{PRAGMA}\n\n{body}\n"
+    return f"{HEADER.format(src='fixedpoint.py and zkmargin/account_tree.py')}\n{PRAGMA}\n\n{body}\n"
 
 
 def main_name(model: str, profile: Profile) -> str:

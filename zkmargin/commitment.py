@@ -1,4 +1,4 @@
-"""Commitments: the snapshot root and the account commitment (spec of the circuit's hashing).
+"""The snapshot root (spec of ``SnapshotRoot`` and the instrument leaves in the circuit).
 
 * ``leaf(instrument)      = H(id, group, mark, addon, som, long_loss, short_loss, risk[0..S-1])``
   (risk signed-encoded; long_loss / short_loss derived from the risk array, see ``book.Slot``)
@@ -6,16 +6,15 @@
 * ``collateral_hash       = H(for each asset k < K: price, tier_from[T], hc_mm[T], hc_im[T])``
 * ``params_hash           = Poseidon(mm_factor_bps, contingency_bps, short_option_min_bps)``
 * ``snapshot_root         = Poseidon(instrument_root, collateral_hash, params_hash, epoch)``
-* ``account_commitment    = H(salt, (id_i, q_i) for P slots, balance_k for K assets)``, and for
-  the isolated model followed by ``(alloc_asset_i, alloc_amount_i)`` for the P slots
 
-``H`` is :func:`zkmargin.poseidon.hash_vector`. A snapshot's root depends on the profile (it fixes
-S, D, K and T), so a venue publishes one root per profile it accepts.
+``H`` is :func:`zkmargin.poseidon.hash_vector`; the instrument tree is 4-ary (:mod:`zkmargin.merkle`).
+A snapshot's root depends on the profile (it fixes S, D, K and T), so a venue publishes one root
+per profile it accepts. The account side (leaves and the epoch's account tree) is
+:mod:`zkmargin.account_tree`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -23,7 +22,7 @@ from zkmargin.book import AssetTerms, Book, Slot, asset_terms, empty_asset, null
 from zkmargin.errors import InputError
 from zkmargin.fixedpoint import to_field
 from zkmargin.merkle import MerkleProof, MerkleTree
-from zkmargin.models import Account, MarginParams, RiskSnapshot
+from zkmargin.models import MarginParams, RiskSnapshot
 from zkmargin.poseidon import hash_vector, poseidon
 from zkmargin.profiles import Profile
 
@@ -48,25 +47,6 @@ def collateral_hash(assets: tuple[AssetTerms, ...] | list[AssetTerms]) -> int:
 
 def params_hash(params: MarginParams) -> int:
     return poseidon([params.mm_factor_bps, params.contingency_bps, params.short_option_min_bps])
-
-
-def account_commitment(slots: Sequence[tuple[int, int]], balances: Sequence[int], salt: int,
-                       allocations: Sequence[tuple[int, int]] | None = None) -> int:
-    """Commitment to padded (instrument id, quantity) slots and per-asset balances under ``salt``;
-    with ``allocations`` (isolated model) also to each slot's (asset index, amount)."""
-    fields = [salt]
-    for instrument, qty in slots:
-        fields += [instrument, to_field(qty)]
-    fields += balances
-    for asset, amount in allocations or ():
-        fields += [asset, amount]
-    return hash_vector(fields)
-
-
-def book_commitment(book: Book, salt: int, model: str = "portfolio") -> int:
-    """The commitment of a padded book under ``model`` (what the circuit recomputes)."""
-    allocations = [(s.alloc_asset, s.alloc_amount) for s in book.slots] if model == "isolated" else None
-    return account_commitment([(s.instrument, s.qty) for s in book.slots], book.balances, salt, allocations)
 
 
 @dataclass(frozen=True)
@@ -114,27 +94,3 @@ class SnapshotCommitment:
     def membership(self, book: Book) -> list[MerkleProof]:
         """Merkle proofs of every slot's leaf (the null leaf for empty slots)."""
         return [self.tree.proof(s.leaf_index) for s in book.slots]
-
-
-def commit_account(account: Account, profile: Profile, model: str = "portfolio") -> int:
-    """The account commitment under ``profile`` and ``model``: slots sorted by instrument id,
-    zero-padded; the isolated model also commits each slot's allocation.
-
-    Needs no snapshot: positions bind to stable instrument ids and balances to asset indices.
-    """
-    if len(account.positions) > profile.positions:
-        raise InputError(f"account has {len(account.positions)} positions; profile {profile.name} "
-                         f"holds {profile.positions}")
-    positions = sorted(account.positions, key=lambda p: p.instrument)
-    slots = [(p.instrument, p.quantity) for p in positions] + [(0, 0)] * (profile.positions - len(positions))
-    balances = [0] * profile.assets
-    for b in account.balances:
-        if b.asset >= profile.assets:
-            raise InputError(f"balance in asset {b.asset}: profile {profile.name} holds assets "
-                             f"0..{profile.assets - 1}")
-        balances[b.asset] = b.amount
-    allocations = None
-    if model == "isolated":
-        allocations = [(p.allocation.asset, p.allocation.amount) if p.allocation else (0, 0) for p in positions]
-        allocations += [(0, 0)] * (profile.positions - len(positions))
-    return account_commitment(slots, balances, account.salt, allocations)

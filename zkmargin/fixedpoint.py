@@ -89,13 +89,15 @@ RISK = Bound(48, signed=True)           # P&L per contract per scenario, |.| <= 
 MARK = Bound(47)                        # mark value per contract, 0..1.4e8 USD
 ADDON = Bound(47)                       # add-on per contract (|q|-weighted)
 SOM = Bound(47)                         # short-option minimum per short contract
-AMOUNT = Bound(64)                      # collateral amount, 0..1.8e13 units
+AMOUNT = Bound(64)                      # collateral amount (allocations, tier bounds), 0..1.8e13 units
+BALANCE = Bound(65, signed=True)        # signed balance: a debt is negative, |.| <= 1.8e13 units
 ASSET_PRICE = Bound(48)                 # USD per unit of collateral
 HAIRCUT = Bound(14, hi_override=BPS)    # 0..10000 bps
 MM_FACTOR = Bound(14, hi_override=BPS)  # MM = IM * mm_factor_bps / 10000
 THRESHOLD = Bound(20)                   # claimed health in bps, 0..1048575 (<= 104.8 x MM)
 ID = Bound(32)                          # instrument, group and asset ids
 EPOCH = Bound(64)
+ASSET_INDEX = Bound(4)                  # collateral asset index of an allocation (< MAX_ASSETS)
 
 # ---- largest profile the bounds are argued for ----
 MAX_POSITIONS = 64
@@ -124,7 +126,9 @@ HEALTH_BITS = 150
 _IM = MAX_GROUPS * (1 << (LOSS_BITS + 1)) + MAGNITUDES["addons = sum |q| * addon"]
 MAGNITUDES["IM = sum req[g] + addons"] = _IM
 MAGNITUDES["collateral = sum a * price * (10000 - hc)"] = MAX_ASSETS * (1 << 64) * (1 << 48) * BPS
-_E = MAGNITUDES["collateral = sum a * price * (10000 - hc)"] + BPS * MAX_POSITIONS * _q * _m
+MAGNITUDES["debts = sum |b| * price * 10000"] = MAX_ASSETS * (1 << 64) * (1 << 48) * BPS
+_E = (MAGNITUDES["collateral = sum a * price * (10000 - hc)"] + MAGNITUDES["debts = sum |b| * price * 10000"]
+      + BPS * MAX_POSITIONS * _q * _m)
 MAGNITUDES["|equity|"] = _E
 MAGNITUDES["MM = IM * mm_factor_bps"] = _IM * BPS
 MAGNITUDES["|equity*10000 - MM*threshold|"] = BPS * _E + _IM * BPS * (1 << THRESHOLD.bits)

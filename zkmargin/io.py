@@ -47,17 +47,22 @@ def load_model(model: type[M], path: str | os.PathLike[str]) -> M:
     return parse_model(model, text, source=str(p))
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
+def write_atomic(path: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
+    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename).
+
+    ``mode`` sets the permissions (e.g. 0o600 for private files); default: 0666 minus the umask.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file ordinary permissions
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # mkstemp makes 0600; give the file ordinary permissions
+        os.chmod(tmp, mode)
         os.replace(tmp, p)
     except BaseException:
         os.unlink(tmp)

@@ -6,6 +6,11 @@ meet its own MM with it: ``10000 * equity_i >= MM_i * threshold_bps`` for every 
 position's mark value, and ``MM_i = (standalone requirement_i + add-on_i) * mm_factor_bps``.
 Collateral not allocated to any position counts for nothing. The account-level figures are sums;
 ``health`` is the weakest slot's.
+
+Debts: no position's collateral backs a debt, and an asset with a negative balance cannot fund an
+allocation, so an account with any debt fails the isolated model (``health`` is then at most the
+debts' value at full price minus 1, negative; the circuit has no witness for it: ``balance - allocated`` of the
+indebted asset is not a valid amount). Prove such an account under cross or portfolio margin.
 """
 
 from __future__ import annotations
@@ -47,9 +52,12 @@ def isolated_margin(book: Book, threshold_bps: int = FULL_HEALTH_BPS) -> Isolate
     slot_im = tuple(x.req + a for x, a in zip(alone, addon))
     slot_mm = tuple(i * book.mm_factor_bps for i in slot_im)
     slot_health = tuple(health(e, m, threshold_bps) for e, m in zip(slot_equity, slot_mm))
+    debts = sum(a.price * b * fp.BPS for a, b in zip(book.assets, book.balances) if b < 0)
+    # any debt fails the model, even one priced at 0: strictly negative
+    debt_health = (fp.BPS * debts - 1,) if any(b < 0 for b in book.balances) else ()
     return IsolatedResult(
-        equity=sum(slot_equity), im=sum(slot_im), mm=sum(slot_mm), threshold_bps=threshold_bps,
-        health=min(slot_health, default=0),
+        equity=sum(slot_equity) + debts, im=sum(slot_im), mm=sum(slot_mm), threshold_bps=threshold_bps,
+        health=min((*slot_health, *debt_health), default=0),
         position_value=position_value, addon=addon, alloc_split=split, alloc_value=value,
         slot_equity=slot_equity, position_loss=tuple(x.loss for x in alone),
         position_som=tuple(x.som for x in alone), position_req=tuple(x.req for x in alone),

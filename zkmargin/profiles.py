@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from zkmargin import fixedpoint as fp
+from zkmargin.account_tree import LEAF_ASSETS, LEAF_POSITIONS
 from zkmargin.errors import InputError
 
 #: Public signals of every margin circuit, in the order snarkjs lists them.
-PUBLIC_SIGNALS: tuple[str, ...] = ("snapshot_root", "account_commitment", "threshold_bps")
+PUBLIC_SIGNALS: tuple[str, ...] = ("snapshot_root", "account_root", "holder", "threshold_bps")
 
 
 @dataclass(frozen=True)
@@ -24,16 +25,16 @@ class Profile:
     name: str
     positions: int   # P: position slots
     scenarios: int   # S: risk scenarios per instrument
-    depth: int       # D: instrument Merkle tree depth (2**D leaves, leaf 0 = null instrument)
+    depth: int       # D: instrument Merkle tree depth, 4-ary (4**D leaves, leaf 0 = null instrument)
     assets: int      # K: collateral assets
     groups: int      # G: risk groups an account may touch
     tiers: int       # T: haircut tiers per asset
 
     def __post_init__(self) -> None:
-        assert 1 <= self.positions <= fp.MAX_POSITIONS
+        assert 1 <= self.positions <= LEAF_POSITIONS  # the account leaf holds every profile's book
         assert 1 <= self.groups <= fp.MAX_GROUPS
-        assert 1 <= self.assets <= fp.MAX_ASSETS
-        assert 1 <= self.tiers <= 4 and 1 <= self.depth <= 32 and self.scenarios >= 1
+        assert 1 <= self.assets <= LEAF_ASSETS
+        assert 1 <= self.tiers <= 4 and 1 <= self.depth <= 16 and self.scenarios >= 1
 
     @property
     def template_args(self) -> list[int]:
@@ -47,8 +48,8 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("small", positions=4, scenarios=16, depth=8, assets=4, groups=2, tiers=3),
-        Profile("standard", positions=16, scenarios=32, depth=10, assets=8, groups=4, tiers=3),
+        Profile("small", positions=4, scenarios=16, depth=4, assets=4, groups=2, tiers=3),
+        Profile("standard", positions=16, scenarios=32, depth=5, assets=8, groups=4, tiers=3),
     )
 }
 

@@ -65,6 +65,13 @@ def collateral_value(split: tuple[int, ...], asset: AssetTerms, haircuts: tuple[
     return asset.price * sum(a * (fp.BPS - h) for a, h in zip(split, haircuts))
 
 
+def balance_value(balance: int, split: tuple[int, ...], asset: AssetTerms, haircuts: tuple[int, ...]) -> int:
+    """A signed balance's value at EQUITY_SCALE: a credit after its tiered haircuts (``split`` is
+    the credit's), a debt (``balance < 0``) at full price with no haircut benefit:
+    ``price * min(balance, 0) * 10000``."""
+    return collateral_value(split, asset, haircuts) + asset.price * min(balance, 0) * fp.BPS
+
+
 @dataclass(frozen=True)
 class Pooled(Health):
     """Per-slot and collateral terms of the models with one collateral pool (portfolio, cross)."""
@@ -73,9 +80,9 @@ class Pooled(Health):
     abs_qty: tuple[int, ...]                         # QTY
     short_qty: tuple[int, ...]                       # QTY
     addon: tuple[int, ...]                           # |q| * addon, VALUE
-    collateral_split: tuple[tuple[int, ...], ...]    # AMOUNT per asset and tier
-    collateral_value: tuple[int, ...]                # MM haircuts, EQUITY
-    collateral_value_im: tuple[int, ...]             # IM haircuts, EQUITY
+    collateral_split: tuple[tuple[int, ...], ...]    # AMOUNT per asset and tier, of the credit max(b, 0)
+    collateral_value: tuple[int, ...]                # MM haircuts, EQUITY; a debt at full price (< 0)
+    collateral_value_im: tuple[int, ...]             # IM haircuts, EQUITY; a debt at full price (< 0)
     equity_im: int                                   # EQUITY
 
     @property
@@ -88,9 +95,9 @@ def pooled_terms(book: Book) -> dict[str, Any]:
     """The :class:`Pooled` fields of ``book``, plus ``equity`` (MM haircuts)."""
     value = tuple(s.qty * s.mark for s in book.slots)
     abs_q = tuple(abs(s.qty) for s in book.slots)
-    split = tuple(collateral_split(b, a.tier_from) for b, a in zip(book.balances, book.assets))
-    coll = tuple(collateral_value(x, a, a.hc_mm) for x, a in zip(split, book.assets))
-    coll_im = tuple(collateral_value(x, a, a.hc_im) for x, a in zip(split, book.assets))
+    split = tuple(collateral_split(max(b, 0), a.tier_from) for b, a in zip(book.balances, book.assets))
+    coll = tuple(balance_value(b, x, a, a.hc_mm) for b, x, a in zip(book.balances, split, book.assets))
+    coll_im = tuple(balance_value(b, x, a, a.hc_im) for b, x, a in zip(book.balances, split, book.assets))
     return {
         "position_value": value, "abs_qty": abs_q, "short_qty": tuple(max(-s.qty, 0) for s in book.slots),
         "addon": tuple(a * s.addon for a, s in zip(abs_q, book.slots)),

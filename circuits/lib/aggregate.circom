@@ -84,19 +84,25 @@ template StandaloneRequirements(SLOTS, LOSS_BITS) {
     total <== sum;
 }
 
-// IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS): the collateral each position carries.
+// IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS, ASSET_BITS): the collateral each position carries.
 // Spec: zkmargin.isolated (alloc_split, alloc_value).
-//   alloc_asset[i], alloc_amount[i]   committed allocation (asset index, AMOUNT_SCALE)
+//   alloc_asset[i], alloc_amount[i]   attested allocation (asset index, AMOUNT_SCALE), range-checked
+//                                     here to ASSET_BITS / AMOUNT_BITS (so the leaf's allocation
+//                                     code asset * 2**64 + amount determines both)
 //   alloc_sel[i][k]                   prover hint: one-hot of alloc_asset[i] (or all zero)
 //   alloc_split[i][t]                 prover hint: tiers of the allocation (see CollateralValue)
-//   balance[k], asset terms           committed balances and snapshot terms
+//   balance[k], asset terms           attested signed balances (range-checked by the caller) and
+//                                     snapshot terms
 //   value[i]                          EQUITY_SCALE, the allocation after MM haircuts
+//   code[i]                           alloc_asset * 2**AMOUNT_BITS + alloc_amount
 // Why the hints cannot help a cheater: sum_k sel * k must equal the committed asset index and at
 // most one sel is set, so an allocation is valued with its own asset's terms (or at 0); the
 // allocations of each asset must fit its balance (range check of balance - allocated), so no
-// collateral backs two positions and none is invented.
-// Constraints: SLOTS * (ASSETS * (2 + 3 * TIERS) + 2 + CollateralValue) + ASSETS * 2 * (AMOUNT_BITS + 1).
-template IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS) {
+// collateral backs two positions and none is invented; a negative balance (a debt) fails that
+// check, so an indebted account has no isolated witness (zkmargin.isolated).
+// Constraints: SLOTS * (ASSETS * (2 + 3 * TIERS) + 2 + AMOUNT_BITS + ASSET_BITS + 2 + CollateralValue)
+//              + ASSETS * (AMOUNT_BITS + 1).
+template IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS, ASSET_BITS) {
     signal input alloc_asset[SLOTS];
     signal input alloc_amount[SLOTS];
     signal input alloc_sel[SLOTS][ASSETS];
@@ -106,13 +112,21 @@ template IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS) {
     signal input tier_from[ASSETS][TIERS];
     signal input haircut[ASSETS][TIERS];
     signal output value[SLOTS];
+    signal output code[SLOTS];
 
     signal used[SLOTS][ASSETS];
     signal pick_price[SLOTS][ASSETS];
     signal pick_from[SLOTS][ASSETS][TIERS];
     signal pick_hc[SLOTS][ASSETS][TIERS];
     component collateral[SLOTS];
+    component amount_range[SLOTS];
+    component asset_range[SLOTS];
     for (var i = 0; i < SLOTS; i++) {
+        amount_range[i] = RangeCheck(AMOUNT_BITS);
+        amount_range[i].in <== alloc_amount[i];
+        asset_range[i] = RangeCheck(ASSET_BITS);
+        asset_range[i].in <== alloc_asset[i];
+        code[i] <== alloc_asset[i] * (1 << AMOUNT_BITS) + alloc_amount[i];
         var count = 0;
         var index = 0;
         var price = 0;
@@ -146,16 +160,13 @@ template IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS) {
         collateral[i].haircut <== hc;
         value[i] <== collateral[i].value;
     }
-    // every asset's allocations fit its balance; the balance itself is a valid amount
-    component held[ASSETS];
+    // every asset's allocations fit its balance (a debt fits nothing)
     component fits[ASSETS];
     for (var k = 0; k < ASSETS; k++) {
         var allocated = 0;
         for (var i = 0; i < SLOTS; i++) {
             allocated += used[i][k];
         }
-        held[k] = RangeCheck(AMOUNT_BITS);
-        held[k].in <== balance[k];
         fits[k] = RangeCheck(AMOUNT_BITS);
         fits[k].in <== balance[k] - allocated;
     }

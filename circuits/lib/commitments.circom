@@ -35,38 +35,3 @@ template SnapshotRoot(ASSETS, TIERS) {
     signal params <== Poseidon(3)([mm_factor_bps, contingency_bps, short_option_min_bps]);
     out <== Poseidon(4)([instrument_root, table.out, params, epoch]);
 }
-
-// AccountCommitment(SLOTS, ASSETS, ALLOCATED): Spec: zkmargin.commitment.account_commitment.
-//   out = HashVector(salt, instrument[0], qty[0], ..., instrument[P-1], qty[P-1], balance[0..K-1]
-//                    [, alloc_asset[i], alloc_amount[i] for each slot when ALLOCATED == 1])
-// The salt (>= 128 random bits) hides the account; out is constrained by the caller to the
-// public account_commitment, which binds every position, balance and allocation the proof uses.
-// Constraints: HashVector(1 + 2 * SLOTS + ASSETS (+ 2 * SLOTS)).
-template AccountCommitment(SLOTS, ASSETS, ALLOCATED) {
-    assert(ALLOCATED == 0 || ALLOCATED == 1);
-    signal input salt;
-    signal input instrument[SLOTS];
-    signal input qty[SLOTS];
-    signal input balance[ASSETS];
-    signal output out;
-
-    var BASE = 1 + 2 * SLOTS + ASSETS;
-    component h = HashVector(BASE + 2 * SLOTS * ALLOCATED);
-    h.in[0] <== salt;
-    for (var i = 0; i < SLOTS; i++) {
-        h.in[1 + 2 * i] <== instrument[i];
-        h.in[2 + 2 * i] <== qty[i];
-    }
-    for (var k = 0; k < ASSETS; k++) {
-        h.in[1 + 2 * SLOTS + k] <== balance[k];
-    }
-    if (ALLOCATED == 1) {
-        signal input alloc_asset[SLOTS];
-        signal input alloc_amount[SLOTS];
-        for (var i = 0; i < SLOTS; i++) {
-            h.in[BASE + 2 * i] <== alloc_asset[i];
-            h.in[BASE + 2 * i + 1] <== alloc_amount[i];
-        }
-    }
-    out <== h.out;
-}

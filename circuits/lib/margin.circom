@@ -6,26 +6,31 @@ include "position.circom";
 include "collateral.circom";
 include "aggregate.circom";
 include "commitments.circom";
+include "account.circom";
 include "health.circom";
 
 // Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS): the statement of a margin proof.
 // MODEL: 0 portfolio (zkmargin.portfolio), 1 cross (zkmargin.cross), 2 isolated (zkmargin.isolated),
 // each applied to zkmargin.book.resolve(account, snapshot, profile). GROUPS is used by portfolio only.
-// Public: snapshot_root, account_commitment, threshold_bps. Proves that the committed account,
+// Public: snapshot_root, account_root, holder, threshold_bps. Proves that the account the venue
+// attested for `holder` in the epoch's account tree (`account_root`), at the snapshot's epoch,
 // valued with the committed snapshot, meets threshold_bps of MM under the model (for isolated:
 // every position with its own allocation). Signals, bounds and the soundness argument per
 // prover-chosen signal: docs/circuits.md.
 template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     assert(MODEL >= 0 && MODEL <= 2);
     signal input snapshot_root;
-    signal input account_commitment;
+    signal input account_root;
+    signal input holder;
     signal input threshold_bps;
 
-    // account (private; opens account_commitment)
+    // account (private; opens a leaf of account_root)
     signal input salt;
     signal input instrument[SLOTS];
     signal input qty[SLOTS];
     signal input balance[ASSETS];
+    signal input account_index;
+    signal input account_path[ACCOUNT_DEPTH()][3];
     // instrument leaves and their Merkle paths (private; open snapshot_root)
     signal input leaf_group[SLOTS];
     signal input leaf_mark[SLOTS];
@@ -35,7 +40,7 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     signal input leaf_short_loss[SLOTS];
     signal input leaf_risk[SLOTS][SCENARIOS];
     signal input leaf_index[SLOTS];
-    signal input leaf_siblings[SLOTS][DEPTH];
+    signal input leaf_siblings[SLOTS][DEPTH][3];
     // rest of the snapshot (private; opens snapshot_root)
     signal input instrument_root;
     signal input asset_price[ASSETS];
@@ -46,13 +51,6 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     signal input contingency_bps;
     signal input short_option_min_bps;
     signal input epoch;
-
-    // ---- the account is the committed one (isolated: allocations included)
-    component account = AccountCommitment(SLOTS, ASSETS, MODEL == 2 ? 1 : 0);
-    account.salt <== salt;
-    account.instrument <== instrument;
-    account.qty <== qty;
-    account.balance <== balance;
 
     // ---- the snapshot terms are the committed ones
     component snapshot = SnapshotRoot(ASSETS, TIERS);
@@ -77,6 +75,7 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     var addons = 0;
     for (var i = 0; i < SLOTS; i++) {
         slot[i] = PositionSlot(SCENARIOS, DEPTH, QTY_BITS());
+        // instrument ids: 0 (null leaf) or a snapshot id < 2**ID_BITS, bound by the leaf hash
         slot[i].instrument <== instrument[i];
         slot[i].qty <== qty[i];
         slot[i].group <== leaf_group[i];
@@ -97,6 +96,21 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         addons += addon_value[i];
     }
 
+    // ---- balances: signed, 2**AMOUNT_BITS in magnitude (a debt is negative)
+    component balance_sign[ASSETS];
+    signal balance_code[ASSETS];
+    for (var k = 0; k < ASSETS; k++) {
+        balance_sign[k] = SignedRange(BALANCE_BITS());
+        balance_sign[k].in <== balance[k];
+        balance_code[k] <== balance[k] + balance_sign[k].neg * (1 << BALANCE_BITS());
+    }
+
+    // allocation hash of the account leaf: computed by the isolated model, opaque in the others
+    signal alloc_hash;
+    component canonical = CanonicalSlots(SLOTS);
+    canonical.instrument <== instrument;
+    canonical.qty <== qty;
+
     if (MODEL == 2) {
         // ---- isolated: every position against its own allocation
         signal input alloc_asset[SLOTS];
@@ -104,11 +118,8 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         signal input alloc_sel[SLOTS][ASSETS];
         signal input alloc_split[SLOTS][TIERS];
         signal input position_req[SLOTS];
-        account.alloc_asset <== alloc_asset;
-        account.alloc_amount <== alloc_amount;
-        account.out === account_commitment;
 
-        component carried = IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS());
+        component carried = IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS(), ASSET_INDEX_BITS());
         carried.alloc_asset <== alloc_asset;
         carried.alloc_amount <== alloc_amount;
         carried.alloc_sel <== alloc_sel;
@@ -117,6 +128,8 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         carried.asset_price <== asset_price;
         carried.tier_from <== tier_from;
         carried.haircut <== hc_mm;
+        canonical.alloc_code <== carried.code;
+        alloc_hash <== AllocationHash(SLOTS)(carried.code);
         component own = StandaloneRequirements(SLOTS, LOSS_BITS());
         own.loss <== standalone_loss;
         own.som <== som_value;
@@ -139,15 +152,21 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
             slot_health[i] <== check[i].health;
         }
     } else {
-        // ---- portfolio and cross: one pool of collateral after MM haircuts
-        account.out === account_commitment;
+        // ---- portfolio and cross: one pool of collateral after MM haircuts, debts at full price
+        // allocations play no part: their hash is a private input, bound by the leaf hash
+        signal input allocation_hash;
+        alloc_hash <== allocation_hash;
+        for (var i = 0; i < SLOTS; i++) {
+            canonical.alloc_code[i] <== 0;
+        }
         signal input collateral_split[ASSETS][TIERS];
         component asset[ASSETS];
         signal collateral_value[ASSETS];
         var collateral = 0;
         for (var k = 0; k < ASSETS; k++) {
-            asset[k] = CollateralValue(TIERS, AMOUNT_BITS());
+            asset[k] = BalanceValue(TIERS, AMOUNT_BITS());
             asset[k].balance <== balance[k];
+            asset[k].neg <== balance_sign[k].neg;
             asset[k].split <== collateral_split[k];
             asset[k].price <== asset_price[k];
             asset[k].tier_from <== tier_from[k];
@@ -195,4 +214,21 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         check.threshold_bps <== threshold_bps;
         signal health <== check.health;
     }
+
+    // ---- the account is the venue's: its leaf, for this holder and the snapshot's epoch, is in
+    //      account_root, with canonical slots
+    component leaf = AccountLeaf(SLOTS, ASSETS);
+    leaf.epoch <== epoch;
+    leaf.holder <== holder;
+    leaf.salt <== salt;
+    for (var i = 0; i < SLOTS; i++) {
+        leaf.position_code[i] <== slot[i].code;
+    }
+    leaf.balance_code <== balance_code;
+    leaf.allocation_hash <== alloc_hash;
+    component membership = QuadMerkleRoot(ACCOUNT_DEPTH());
+    membership.leaf <== leaf.out;
+    membership.index <== account_index;
+    membership.siblings <== account_path;
+    membership.out === account_root;
 }

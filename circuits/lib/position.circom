@@ -10,14 +10,16 @@ include "merkle.circom";
 //   group, mark, addon, som, long_loss, short_loss, risk[s]   the instrument's leaf, hashed
 //                            with its id (long_loss / short_loss: worst loss of one long / short
 //                            contract over the scenarios, floored at 0, derived by the engine)
-//   index, siblings[DEPTH]   Merkle path (prover-chosen, bound by the root)
+//   index, siblings[DEPTH][3]   4-ary Merkle path (prover-chosen, bound by the root)
 //   root                     the tree root this leaf opens to; caller constrains it
+//   code = instrument * 2**QTY_BITS + (qty mod 2**QTY_BITS), the slot's code in the account leaf
+//                            (zkmargin.account_tree.position_code)
 //   value = qty * mark, abs_qty = |qty|, short_qty = max(-qty, 0),
 //   addon_value = abs_qty * addon, som_value = short_qty * som,
 //   standalone_loss = long_qty * long_loss + short_qty * short_loss      (VALUE_SCALE)
 // Leaf terms are not range-checked here: the leaf hash binds them to the venue's snapshot,
 // whose bounds the verifier validates before it accepts the snapshot root.
-// Constraints: HashVector(7 + SCENARIOS) + MerkleRoot(DEPTH) + QTY_BITS + 7.
+// Constraints: HashVector(7 + SCENARIOS) + QuadMerkleRoot(DEPTH) + QTY_BITS + 7.
 template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     signal input instrument;
     signal input qty;
@@ -29,8 +31,9 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     signal input short_loss;
     signal input risk[SCENARIOS];
     signal input index;
-    signal input siblings[DEPTH];
+    signal input siblings[DEPTH][3];
     signal output root;
+    signal output code;
     signal output value;
     signal output abs_qty;
     signal output short_qty;
@@ -49,7 +52,7 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     for (var s = 0; s < SCENARIOS; s++) {
         leaf.in[7 + s] <== risk[s];
     }
-    component path = MerkleRoot(DEPTH);
+    component path = QuadMerkleRoot(DEPTH);
     path.leaf <== leaf.out;
     path.index <== index;
     path.siblings <== siblings;
@@ -59,6 +62,7 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     sign.in <== qty;
     // neg_qty = qty if short else 0; |qty| = qty - 2 * neg_qty
     signal neg_qty <== sign.neg * qty;
+    code <== instrument * (1 << QTY_BITS) + qty + sign.neg * (1 << QTY_BITS);
     abs_qty <== qty - 2 * neg_qty;
     short_qty <== -neg_qty;
     value <== qty * mark;

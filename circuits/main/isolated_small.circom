@@ -3,5 +3,5 @@ pragma circom 2.1.6;
 
 include "margin.circom";
 
-// isolated margin, profile small: {'name': 'small', 'positions': 4, 'scenarios': 16, 'depth': 8, 'assets': 4, 'groups': 2, 'tiers': 3}
-component main {public [snapshot_root, account_commitment, threshold_bps]} = Margin(2, 4, 16, 8, 4, 2, 3);
+// isolated margin, profile small: {'name': 'small', 'positions': 4, 'scenarios': 16, 'depth': 4, 'assets': 4, 'groups': 2, 'tiers': 3}
+component main {public [snapshot_root, account_root, holder, threshold_bps]} = Margin(2, 4, 16, 4, 4, 2, 3);

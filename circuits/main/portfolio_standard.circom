@@ -3,5 +3,5 @@ pragma circom 2.1.6;
 
 include "margin.circom";
 
-// portfolio margin, profile standard: {'name': 'standard', 'positions': 16, 'scenarios': 32, 'depth': 10, 'assets': 8, 'groups': 4, 'tiers': 3}
-component main {public [snapshot_root, account_commitment, threshold_bps]} = Margin(0, 16, 32, 10, 8, 4, 3);
+// portfolio margin, profile standard: {'name': 'standard', 'positions': 16, 'scenarios': 32, 'depth': 5, 'assets': 8, 'groups': 4, 'tiers': 3}
+component main {public [snapshot_root, account_root, holder, threshold_bps]} = Margin(0, 16, 32, 5, 8, 4, 3);

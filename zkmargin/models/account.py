@@ -1,23 +1,15 @@
-"""The trader's private account: positions, collateral balances and the commitment salt."""
+"""A book of positions and signed collateral balances, as a trader reads it and a venue holds it."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from zkmargin import fixedpoint as fp
-from zkmargin.models.types import DecimalAmount, DecimalQty, NonZeroId, Salt, StrictModel
+from zkmargin.models.types import DecimalAmount, DecimalBalance, DecimalQty, NonZeroId, StrictModel
 
 ACCOUNT_SCHEMA_VERSION = 1
-#: Salt entropy in bits (>= 128 required; 248 keeps it below the field order).
-SALT_BITS = 248
-
-
-def new_salt() -> int:
-    """A fresh uniformly random salt from the OS CSPRNG."""
-    return secrets.randbits(SALT_BITS)
 
 
 class Allocation(StrictModel):
@@ -40,20 +32,26 @@ class Position(StrictModel):
 
 
 class Balance(StrictModel):
-    """A collateral balance, by the venue's stable asset index."""
+    """A signed collateral balance, by the venue's stable asset index.
+
+    A negative amount is a debt (negative cash after settlement, a borrowed asset): it counts at
+    full price, with no haircut benefit, against the account's equity.
+    """
 
     asset: int = Field(ge=0, lt=fp.MAX_ASSETS)
-    amount: DecimalAmount
+    amount: DecimalBalance
 
 
 class Account(StrictModel):
-    """A trader's account. Never leaves the trader's machine; only its commitment does."""
+    """An account's book: positions and balances (no salt, no holder: see ``zkmargin.models.statement``).
+
+    Private: a proof reveals nothing of it beyond the claimed health.
+    """
 
     schema_version: Literal[1] = ACCOUNT_SCHEMA_VERSION
-    name: str = ""
+    name: str = Field(default="", max_length=200)
     positions: list[Position] = Field(default_factory=list, max_length=fp.MAX_POSITIONS)
     balances: list[Balance] = Field(default_factory=list, max_length=fp.MAX_ASSETS)
-    salt: Salt
 
     @model_validator(mode="after")
     def _unique(self) -> Account:
@@ -72,7 +70,3 @@ class Account(StrictModel):
                 raise ValueError(f"allocations of asset {asset} ({fp.format_decimal(allocated, fp.AMOUNT_SCALE)}) "
                                  f"exceed its balance ({fp.format_decimal(held.get(asset, 0), fp.AMOUNT_SCALE)})")
         return self
-
-    def with_new_salt(self) -> Account:
-        """The same account under a fresh salt (an unlinkable new commitment)."""
-        return self.model_copy(update={"salt": new_salt()})

@@ -11,9 +11,10 @@ Two families:
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationInfo, WithJsonSchema
 from pydantic import BaseModel
 
 from zkmargin import fixedpoint as fp
@@ -77,17 +78,52 @@ def _decimal(bound: fp.Bound, scale: int, name: str, rounding: fp.Rounding) -> A
 DecimalQty = _decimal(fp.QTY, fp.QTY_SCALE, "quantity", "exact")
 #: Collateral amount in units; extra decimals are rounded DOWN (against the trader).
 DecimalAmount = _decimal(fp.AMOUNT, fp.AMOUNT_SCALE, "amount", "floor")
+#: Signed balance in units (a debt is negative); extra decimals are rounded DOWN (a credit
+#: shrinks, a debt grows: against the trader either way).
+DecimalBalance = _decimal(fp.BALANCE, fp.AMOUNT_SCALE, "balance", "floor")
 
 
-def _salt(v: object) -> int:
-    if not isinstance(v, str) or not fp.DIGITS.fullmatch(v):
-        raise ValueError("salt must be a decimal string of a field element")
+def _field_element(v: object, info: ValidationInfo) -> int:
+    """A field element: a decimal string (JSON), or an int when built in Python."""
+    if info.mode == "python" and isinstance(v, int) and not isinstance(v, bool):
+        if not 0 <= v < fp.R:
+            raise ValueError("must be below the BN254 scalar field order")
+        return v
+    if not isinstance(v, str) or not fp.DIGITS.fullmatch(v) or len(v) > 80:
+        raise ValueError("must be a decimal string of a field element (at most 77 digits)")
     x = int(v)
     if not 0 <= x < fp.R:
-        raise ValueError("salt must be below the BN254 scalar field order")
+        raise ValueError("must be below the BN254 scalar field order")
     return x
 
 
-#: Account commitment salt: a field element written as a decimal string.
-Salt = Annotated[int, BeforeValidator(_salt), PlainSerializer(str, return_type=str),
-                 WithJsonSchema({"type": "string", "pattern": r"^\d+$"})]
+#: A BN254 scalar-field element written as a decimal string (salts, roots, holders).
+FieldElement = Annotated[int, BeforeValidator(_field_element), PlainSerializer(str, return_type=str),
+                         WithJsonSchema({"type": "string", "pattern": r"^\d+$"})]
+#: Account leaf salt: a field element written as a decimal string.
+Salt = FieldElement
+
+
+HOLDER_HEX = re.compile(r"0x[0-9a-fA-F]{1,64}")
+
+
+def parse_holder(v: object, info: ValidationInfo) -> int:
+    """A holder as a field element: ``0x`` + hex (an EVM address) or a decimal string."""
+    if isinstance(v, str) and HOLDER_HEX.fullmatch(v):
+        x = int(v, 16)
+        if x >= fp.R:
+            raise ValueError("holder must be below the BN254 scalar field order")
+        return x
+    return _field_element(v, info)
+
+
+def format_holder(x: int) -> str:
+    """An EVM address (``0x`` + 40 hex digits) when it fits 160 bits, else the decimal field element."""
+    return f"0x{x:040x}" if x < 1 << 160 else str(x)
+
+
+#: Whose account a proof is about: by default the account's registered EVM address. Public in
+#: every proof; written as ``0x`` + 40 hex digits when it is an address, else in decimal.
+Holder = Annotated[int, BeforeValidator(parse_holder), PlainSerializer(format_holder, return_type=str),
+                   WithJsonSchema({"type": "string", "pattern": r"^(0x[0-9a-fA-F]{1,64}|\d+)$",
+                                   "description": "EVM address (0x...) or decimal field element"})]
