@@ -2,7 +2,7 @@
 
 :class:`MarginProver` loads a circuit's witness wasm and keys once and proves any number of
 accounts: engine -> health gate (below the claimed health: :class:`BelowMarginError`, no proof)
--> circuit inputs -> in-process witness -> Groth16 proof by its backend (``snarkjs``, the
+-> circuit inputs (the venue's statement: leaf and path in the epoch's account tree) -> in-process witness -> Groth16 proof by its backend (``snarkjs``, the
 default, or ``native``: see :mod:`prover.backends`) -> self-check with the pure Python verifier
 -> :class:`~zkmargin.bundle.ProofBundle`, which records the backend.
 """
@@ -24,7 +24,7 @@ from zkmargin.bundle import Backend, Groth16Proof, ProofBundle, PublicSignals
 from zkmargin.circuit_input import Signal, circuit_inputs
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import BelowMarginError, ProverError
-from zkmargin.models import Account, RiskSnapshot
+from zkmargin.models import Account, RiskSnapshot, Statement
 from zkmargin.margin import margin_model
 from zkmargin.terms import Health
 from zkmargin.report import health_line
@@ -109,22 +109,24 @@ class MarginProver:
         return margin_model(self.circuit.model)(book, threshold_bps)
 
     def inputs(
-        self, account: Account, snapshot: RiskSnapshot, threshold_bps: int = 10_000
+        self, statement: Statement, snapshot: RiskSnapshot, threshold_bps: int = 10_000
     ) -> dict[str, Signal]:
-        """The circuit inputs of a proof that ``account`` meets ``threshold_bps`` of MM
-        (BelowMarginError, with the shortfall, if it does not)."""
-        book = resolve(account, snapshot, self.circuit.profile)
+        """The circuit inputs of a proof that the statement's account meets ``threshold_bps`` of
+        MM (BelowMarginError, with the shortfall, if it does not; InputError if the statement does
+        not open to its account root or is of another epoch than the snapshot)."""
+        book = resolve(statement.account, snapshot, self.circuit.profile)
         result = margin_model(self.circuit.model)(book, threshold_bps)
         if not result.healthy:
             raise BelowMarginError(health_line(result))
-        return circuit_inputs(self.circuit.model, book, account.salt, self.commitment(snapshot), result)
+        return circuit_inputs(book, statement, self.commitment(snapshot), result)
 
     def prove(
-        self, account: Account, snapshot: RiskSnapshot, threshold_bps: int = 10_000
+        self, statement: Statement, snapshot: RiskSnapshot, threshold_bps: int = 10_000
     ) -> ProofBundle:
-        """Prove ``account`` meets ``threshold_bps`` of MM; BelowMarginError if it does not."""
+        """Prove the venue-attested account of ``statement`` meets ``threshold_bps`` of MM under
+        ``snapshot``; BelowMarginError if it does not."""
         t0 = time.monotonic()
-        inputs = self.inputs(account, snapshot, threshold_bps)
+        inputs = self.inputs(statement, snapshot, threshold_bps)
         t1 = time.monotonic()
         values = self.witness.calculator.calculate(inputs)
         t2 = time.monotonic()
@@ -142,6 +144,7 @@ class MarginProver:
             vk_fingerprint=self.vk.fingerprint(),
             public_signals=PublicSignals.from_list(signals),
             proof=Groth16Proof(pi_a=proof["pi_a"], pi_b=proof["pi_b"], pi_c=proof["pi_c"]),
+            venue=statement.venue,
             epoch=snapshot.epoch,
             created_at=ProofBundle.now(),
             prover_backend=self.proving.name,

@@ -1,8 +1,10 @@
 """The proof bundle: one margin proof with everything a verifier needs to judge it.
 
 A bundle names its circuit (model + profile), the fingerprint of the verifying key it was made
-for, the public signals by name, the snarkjs-format proof, the epoch and how it was made. It is a
-versioned pydantic model so a verifier can reject a file from another schema with one line.
+for, the public signals by name (snapshot root, account root, holder, threshold), the
+snarkjs-format proof, the epoch and how it was made. It is a versioned pydantic model so a
+verifier can reject a file from another schema with one line. Everything in it is a *claim*: the
+verifier checks each field against its own policy, the venue's signed epoch and the snapshot.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pydantic import Field, field_validator
 from zkmargin.models.types import StrictModel
 from zkmargin.profiles import PUBLIC_SIGNALS
 
-BUNDLE_SCHEMA_VERSION = 1
+BUNDLE_SCHEMA_VERSION = 2
 Backend = Literal["snarkjs", "native"]
 """The Groth16 prover that made a proof (``prover.backends``)."""
 Verifier = Literal["py_ecc", "native", "snarkjs"]
@@ -36,14 +38,15 @@ class PublicSignals(StrictModel):
     """The margin circuit's public signals, as decimal strings (field elements)."""
 
     snapshot_root: str
-    account_commitment: str
+    account_root: str
+    holder: str
     threshold_bps: str
 
-    @field_validator("snapshot_root", "account_commitment", "threshold_bps")
+    @field_validator("snapshot_root", "account_root", "holder", "threshold_bps")
     @classmethod
     def _decimal(cls, v: str) -> str:
-        if not v.isdigit():
-            raise ValueError("public signals are decimal strings of field elements")
+        if not (v.isascii() and v.isdigit()) or len(v) > 78:
+            raise ValueError("public signals are decimal strings of field elements (at most 78 digits)")
         return v
 
     def as_list(self) -> list[int]:
@@ -58,14 +61,15 @@ class PublicSignals(StrictModel):
 class ProofBundle(StrictModel):
     """A margin proof bundle (JSON file written by ``zkmargin prove``)."""
 
-    schema_version: Literal[1] = BUNDLE_SCHEMA_VERSION
+    schema_version: Literal[2] = BUNDLE_SCHEMA_VERSION
     circuit_id: str = Field(description="<model>_<profile>, e.g. portfolio_small")
     model: str
     profile: str
     vk_fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the canonical verifying key")
     public_signals: PublicSignals
     proof: Groth16Proof
-    epoch: int
+    venue: str = Field(max_length=200)
+    epoch: int = Field(ge=0, lt=2**64)
     created_at: str
     prover_backend: Backend
 

@@ -31,14 +31,14 @@ class ZkMarginGroup(click.Group):
 @click.group(cls=ZkMarginGroup)
 @click.version_option(package_name="zkmargin")
 def main() -> None:
-    """Zero-knowledge margin proofs: compute, commit, prove and verify maintenance margin."""
+    """Zero-knowledge margin proofs: a venue attests accounts, traders prove maintenance margin, anyone verifies."""
 
 
 def _register() -> None:
-    from zkmargin.cli import (audit, batch, build, calldata, ceremony, commit, demo, export_solidity, margin, prove,
-                              schema, setup, snapshot, verify)
+    from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_solidity, margin, prove, schema,
+                              setup, snapshot, venue, verify)
 
-    for module in (schema, snapshot, margin, commit, build, setup, prove, verify, demo, export_solidity, calldata, batch,
+    for module in (schema, snapshot, margin, venue, build, setup, prove, verify, demo, export_solidity, calldata, batch,
                    audit, ceremony):
         main.add_command(module.command)
 

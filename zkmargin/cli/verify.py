@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zkmargin.bundle import Verifier
+from zkmargin.circuitgen import MODELS
 from zkmargin.cli.options import verifier_option
 
 if TYPE_CHECKING:
@@ -20,21 +21,24 @@ if TYPE_CHECKING:
 File = click.Path(dir_okay=False, path_type=Path)
 
 
-@click.command("verify", short_help="Verify a proof bundle, or any snarkjs Groth16 proof.")
+@click.command("verify", short_help="Verify a proof bundle against a policy, or any snarkjs Groth16 proof.")
 @click.argument("bundle", required=False, type=File)
-@click.option("--snapshot", type=File, help="The snapshot the proof must be about (its root is recomputed).")
-@click.option("--vk", type=File, help="Trusted verification_key.json (default: the local keys of the bundle's circuit).")
-@click.option("--commitment", type=str, help="Account commitment the proof must be about.")
-@click.option("--min-threshold", "min_threshold", default=10_000, show_default=True, type=int,
+@click.option("--epoch-file", "epoch_file", type=File, help="The venue's signed epoch.json.")
+@click.option("--venue-key", "venue_key", type=str, help="The venue's Ed25519 public key: hex, or a file holding it.")
+@click.option("--snapshot", type=File, help="The epoch's snapshot (its root is recomputed and compared with the signed one).")
+@click.option("--holder", "holders", multiple=True, help="Holder the proof must be about (EVM address or decimal); repeatable.")
+@click.option("--model", type=click.Choice(sorted(MODELS)), help="Margin model the policy requires.")
+@click.option("--min-threshold", "min_threshold", default=10_000, show_default=True, type=click.IntRange(1, 2**20 - 1),
               help="Least health accepted, bps of MM.")
-@click.option("--model", type=str, help="Margin model the policy requires.")
+@click.option("--vk", type=File, help="Trusted verification_key.json (default: the local keys of MODEL and the "
+                                       "bundle's profile, a name checked against the known profiles).")
 @click.option("--proof", type=File, help="snarkjs proof.json (plain mode, any Groth16 circuit; needs --vk, --public).")
 @click.option("--public", type=File, help="snarkjs public.json (plain mode).")
 @verifier_option
-def command(bundle: Path | None, snapshot: Path | None, vk: Path | None, commitment: str | None,
-            min_threshold: int, model: str | None, proof: Path | None, public: Path | None,
-            verifier: Verifier) -> None:
-    """Exit 0 if valid, 1 if not, with one line saying why."""
+def command(bundle: Path | None, epoch_file: Path | None, venue_key: str | None, snapshot: Path | None,
+            holders: tuple[str, ...], model: str | None, min_threshold: int, vk: Path | None, proof: Path | None,
+            public: Path | None, verifier: Verifier) -> None:
+    """Exit 0 if valid, 1 if not, with one line saying why; 2 for malformed input."""
     from verifier import load_public_signals, load_verifying_key, verify_files
     from verifier.encoding import expect_object, load_json
     from zkmargin.errors import InputError
@@ -52,25 +56,35 @@ def command(bundle: Path | None, snapshot: Path | None, vk: Path | None, commitm
     from verifier.bundle import Policy, check_bundle
     from zkmargin.bundle import ProofBundle
     from zkmargin.io import load_model
-    from zkmargin.models import RiskSnapshot
+    from zkmargin.models import Epoch, RiskSnapshot
+    from zkmargin.models.types import holder_from_text
+    from zkmargin.profiles import get_profile
+    from zkmargin.venue import load_public_key
 
-    if snapshot is None:
-        raise InputError("--snapshot is required to check a bundle (its root is recomputed from it)")
+    missing = [flag for flag, value in (("--epoch-file", epoch_file), ("--venue-key", venue_key),
+                                        ("--snapshot", snapshot), ("--holder", holders), ("--model", model))
+               if not value]
+    if missing:
+        raise InputError(f"a bundle is checked against a policy: give {', '.join(missing)}")
+    assert epoch_file and venue_key and snapshot and model
     b = load_model(ProofBundle, bundle)
     if vk is None:
         from zkmargin.paths import keys_dir
 
-        # the key of the model the policy requires, never the one the bundle merely claims
-        circuit_id = f"{model}_{b.profile}" if model else b.circuit_id
+        # the key of the model the policy requires, at a profile checked against the known ones:
+        # never a path the bundle chooses
+        circuit_id = f"{model}_{get_profile(b.profile).name}"
         vk = keys_dir(circuit_id) / "verification_key.json"
         if not vk.is_file():
             raise InputError(f"no local verification key for {circuit_id}: pass --vk FILE")
-    expected = None
-    if commitment is not None:
-        if not commitment.isdigit():
-            raise InputError(f"--commitment must be a decimal field element, got {commitment!r}")
-        expected = int(commitment)
-    policy = Policy(load_model(RiskSnapshot, snapshot), expected, min_threshold, model)
+    expected = set()
+    for h in holders:
+        try:
+            expected.add(holder_from_text(h))
+        except ValueError as e:
+            raise InputError(f"--holder {h!r}: {e}") from None
+    policy = Policy(load_model(RiskSnapshot, snapshot), load_model(Epoch, epoch_file), load_public_key(venue_key),
+                    model, frozenset(expected), min_threshold)
     verdict = check_bundle(b, load_verifying_key(vk), policy, _pairing(verifier, vk))
     click.echo(verdict.reason if verdict.ok else f"invalid: {verdict.reason}")
     ctx.exit(0 if verdict.ok else 1)

@@ -107,14 +107,23 @@ Salt = FieldElement
 HOLDER_HEX = re.compile(r"0x[0-9a-fA-F]{1,64}")
 
 
-def parse_holder(v: object, info: ValidationInfo) -> int:
-    """A holder as a field element: ``0x`` + hex (an EVM address) or a decimal string."""
+def holder_from_text(v: object) -> int:
+    """A holder as a field element from text: ``0x`` + hex (an EVM address) or a decimal string."""
     if isinstance(v, str) and HOLDER_HEX.fullmatch(v):
         x = int(v, 16)
         if x >= fp.R:
             raise ValueError("holder must be below the BN254 scalar field order")
         return x
-    return _field_element(v, info)
+    if not isinstance(v, str) or not fp.DIGITS.fullmatch(v) or len(v) > 80 or int(v) >= fp.R:
+        raise ValueError("holder must be an EVM address (0x + hex) or a decimal field element")
+    return int(v)
+
+
+def parse_holder(v: object, info: ValidationInfo) -> int:
+    """A holder in a model: text (JSON), or an int when built in Python."""
+    if info.mode == "python" and isinstance(v, int) and not isinstance(v, bool):
+        return _field_element(v, info)
+    return holder_from_text(v)
 
 
 def format_holder(x: int) -> str:
