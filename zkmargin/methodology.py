@@ -205,7 +205,11 @@ class Methodology(StrictModel):
 
     def shapes(self) -> tuple[ScenarioShape, ...]:
         """The scenarios, each as a multiple of the price scan (or a fixed tail move)."""
-        out = list(_span_shapes(self.span) if self.span is not None else _core_shapes(self.core))  # type: ignore[arg-type]
+        if self.span is not None:
+            out = _span_shapes(self.span)
+        else:
+            assert self.core is not None  # exactly one grid (validated)
+            out = _core_shapes(self.core)
         edge = Fraction(1)  # the core grid's edge, in units of the scan
         for t in self.tail:
             out.append(ScenarioShape(label=_tail_label(t), scan_multiple=None, fixed_move=Fraction(t.move),
@@ -248,15 +252,17 @@ class ScenarioShape:
 
 
 _VOL_LABEL = {"up": "vol up", "none": "vol flat", "down": "vol down"}
+#: SPAN's two vol scenarios per price move, in SPAN's order.
+_SPAN_VOLS: tuple[VolDirection, VolDirection] = ("up", "down")
 
 
 def _span_shapes(g: SpanGrid) -> list[ScenarioShape]:
     out = []
     for thirds, sign in ((0, 1), (1, 1), (1, -1), (2, 1), (2, -1), (3, 1), (3, -1)):
         move = "price flat" if thirds == 0 else f"{'+' if sign > 0 else '-'}{thirds}/3 range"
-        for vol in ("up", "down"):
+        for vol in _SPAN_VOLS:
             out.append(ScenarioShape(label=f"{move}, {_VOL_LABEL[vol]}", scan_multiple=Fraction(sign * thirds, 3),
-                                     fixed_move=None, vol=vol, weight=Fraction(1)))  # type: ignore[arg-type]
+                                     fixed_move=None, vol=vol, weight=Fraction(1)))
     multiple = Fraction(g.extreme_multiple)
     for sign in (1, -1):
         out.append(ScenarioShape(label=f"{'+' if sign > 0 else '-'}{float(multiple):g}x range extreme",
