@@ -11,6 +11,8 @@ haircut is a decimal string parsed exactly into :class:`~decimal.Decimal` (float
   (``seconds / 31,536,000``) from ``valuation_time`` (default: ``valuation_date`` at 00:00 UTC);
 * expiries: ``"YYYY-MM-DD"`` (00:00 UTC) or a UTC timestamp ``"YYYY-MM-DDTHH:MM:SSZ"``;
 * a perp's ``mark_price``: USD per underlying unit, the perp's own mark (default: the spot);
+* coin-settled (``inverse``) futures and perps: ``multiplier`` is the contract's face in USD, the
+  P&L is paid in the ``settlement`` collateral asset and valued at its price;
 * vols: annualised lognormal vols as fractions (``"0.55"`` = 55 %);
 * haircuts and margin rates: fractions (``"0.05"`` = 5 %); the builder converts them to basis
   points rounding UP, against the trader.
@@ -155,6 +157,8 @@ class MarketInstrument(StrictModel):
     expiry: UtcTime | None = Field(default=None, description="futures and options")
     vol: Positive | None = Field(default=None, description="implied vol (options); default: the smile")
     mark_price: Positive | None = Field(default=None, description="USD per underlying unit (perps); default: the spot")
+    inverse: bool = Field(default=False, description="coin-settled future or perp: multiplier = face in USD")
+    settlement: str | None = Field(default=None, description="collateral symbol an inverse contract settles in")
 
     @model_validator(mode="after")
     def _terms_match_kind(self) -> MarketInstrument:
@@ -165,6 +169,10 @@ class MarketInstrument(StrictModel):
             raise ValueError(f"instrument {self.symbol}: only options have a strike or vol")
         if self.mark_price is not None and self.kind is not Kind.PERP:
             raise ValueError(f"instrument {self.symbol}: only perps have a mark_price")
+        if self.inverse and self.kind not in (Kind.FUTURE, Kind.PERP):
+            raise ValueError(f"instrument {self.symbol}: only futures and perps can be inverse (coin-settled)")
+        if self.inverse != (self.settlement is not None):
+            raise ValueError(f"instrument {self.symbol}: an inverse contract, and only one, names its settlement asset")
         dated = option or self.kind is Kind.FUTURE
         if dated != (self.expiry is not None):
             raise ValueError(f"instrument {self.symbol}: {self.kind.value} "
@@ -239,7 +247,15 @@ class Market(StrictModel):
                                      f"{format_utc_time(ins.expiry) if ins.expiry else None}")
         if [c.index for c in self.collateral] != list(range(len(self.collateral))):
             raise ValueError("collateral indices must be 0, 1, 2, ... in order")
+        coins = {c.symbol for c in self.collateral}
+        for ins in self.instruments:
+            if ins.settlement is not None and ins.settlement not in coins:
+                raise ValueError(f"instrument {ins.symbol}: settlement asset {ins.settlement} is not a collateral asset")
         return self
+
+    def collateral_price(self, symbol: str) -> Decimal:
+        """USD price of the collateral asset ``symbol`` (validated to exist for every settlement)."""
+        return next(c.price for c in self.collateral if c.symbol == symbol)
 
     @property
     def now(self) -> datetime:

@@ -8,7 +8,9 @@ Pricing, per contract (the multiplier included), in USD:
   sticky strike); a vol or time of 0 prices the option at its discounted intrinsic value;
 * linear instruments track a reference price: the spot for spot, the perp's own mark price (else
   the spot) for perps, the forward of the expiry for dated futures; a move of the underlying by
-  ``m`` moves it by ``ref * m``.
+  ``m`` moves it by ``ref * m``;
+* coin-settled (inverse) futures and perps of face ``N`` USD are worth ``N / ref`` coins: a long
+  gains ``N / ref * m / (1 + m)`` coins, valued at the settlement asset's (unshocked) USD price.
 
 Risk array entry ``(i, s)``: ``(value_i(shocked by s) - value_i(now)) * weight``, the shocks and
 weights of :class:`zkmargin.scenarios.ScenarioSet` (per group), the vol shocks of the methodology
@@ -108,8 +110,10 @@ class Terms:
     years: FloatArray       # seconds / 31,536,000
     vol: FloatArray         # annualised, options only (1 elsewhere, unused)
     rate: FloatArray        # continuously compounded
+    coin: FloatArray        # USD per settlement coin (inverse contracts; 1 elsewhere, unused)
     is_option: BoolArray
     is_call: BoolArray
+    is_inverse: BoolArray
 
     @property
     def options(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
@@ -158,14 +162,16 @@ def instrument_terms(market: Market) -> Terms:
     for ins in market.instruments:
         u = market.underlying(ins.group)
         ref = _reference(market, ins)
-        rows.append((float(u.spot), ref, float(ins.multiplier), *_option_terms(market, ins, ref), float(u.rate)))
-    cols = np.array(rows, dtype=np.float64).reshape(len(rows), 7).T
+        coin = float(market.collateral_price(ins.settlement)) if ins.settlement is not None else 1.0
+        rows.append((float(u.spot), ref, float(ins.multiplier), *_option_terms(market, ins, ref), float(u.rate), coin))
+    cols = np.array(rows, dtype=np.float64).reshape(len(rows), 8).T
     kinds = tuple(i.kind for i in market.instruments)
     return Terms(
         ids=tuple(i.id for i in market.instruments), kinds=kinds, groups=tuple(i.group for i in market.instruments),
         spot=cols[0], ref=cols[1], multiplier=cols[2], strike=cols[3], seconds=cols[4],
         years=cols[4] / YEAR_SECONDS, vol=cols[5],
-        rate=cols[6], is_option=np.array([k in OPTION_KINDS for k in kinds], dtype=bool),
+        rate=cols[6], coin=cols[7], is_option=np.array([k in OPTION_KINDS for k in kinds], dtype=bool),
+        is_inverse=np.array([i.inverse for i in market.instruments], dtype=bool),
         is_call=np.array([k is Kind.CALL for k in kinds], dtype=bool))
 
 
@@ -182,10 +188,13 @@ def scenario_pnl(terms: Terms, scenarios: ScenarioSet) -> FloatArray:
     n = len(scenarios.shapes)
     moves = [scenarios.moves[g] for g in terms.groups]
     weights = [scenarios.weights[g] for g in terms.groups]
-    # m * w is exact; over 10**8 as whole bps x bps it reproduces the integer-bps grids bit for bit
-    ratio = np.array([[_exact_ratio(m * w) for m, w in zip(ms, ws)] for ms, ws in zip(moves, weights)],
+    # m * w (inverse: m / (1 + m) * w) is exact; over 10**8 as whole bps x bps it reproduces the
+    # integer-bps grids bit for bit
+    ratio = np.array([[_exact_ratio(m / (1 + m) * w if inverse else m * w) for m, w in zip(ms, ws)]
+                      for ms, ws, inverse in zip(moves, weights, terms.is_inverse)],
                      dtype=np.float64).reshape(len(moves), n, 2)
-    pnl = (terms.ref * terms.multiplier)[:, None] * ratio[:, :, 0] / ratio[:, :, 1]
+    base = np.where(terms.is_inverse, terms.multiplier * terms.coin / terms.ref, terms.ref * terms.multiplier)
+    pnl = base[:, None] * ratio[:, :, 0] / ratio[:, :, 1]
     m = terms.is_option
     if m.any():
         method = scenarios.methodology
@@ -261,12 +270,14 @@ def greeks(market: Market) -> dict[int, Greeks]:
     """Spot Greeks per contract (multiplier included), by instrument id.
 
     Forwards move with the spot (``dF/dS = F/S``), so an option's spot delta is its Black-76
-    forward delta times ``F/S`` and a future's delta is ``F/S`` per underlying unit.
+    forward delta times ``F/S`` and a future's delta is ``F/S`` per underlying unit. An inverse
+    contract of face ``N`` (its multiplier) worth ``N / F`` coins at ``P`` USD each has delta
+    ``N P / (F S)`` and gamma ``-2 N P / (F S^2)``.
     """
     t = instrument_terms(market)
     dfds = t.ref / t.spot
-    delta = dfds.copy()
-    gamma = np.zeros_like(delta)
+    delta = np.where(t.is_inverse, t.coin / (t.ref * t.spot), dfds)
+    gamma = np.where(t.is_inverse, -2.0 * t.coin / (t.ref * t.spot**2), 0.0)
     vega = np.zeros_like(delta)
     if t.is_option.any():
         fwd, strike, years, vol, rate, call = t.options

@@ -12,9 +12,12 @@ Sources (recorded per case):
 * ``span``: the SPAN futures risk array of L. McMillan, *Options as a Strategic Investment*,
   ch. 34 (S&P 500 future, $10,000 scan = 20 points at $500, extreme move $7,000), published
   rounded to $10.
-* ``deribit``: no published per-scenario P&L of a linear (USD-settled) contract was found; see
-  ``docs/methodologies.md`` for what was searched. Its published rules are tested as properties
-  in ``test_methodology.py``.
+* ``deribit``: the one published risk vector found, ``initial_risk_vectors.BTC-PERPETUAL`` of the
+  ``private/pme/simulate`` response example (https://docs.deribit.com/api-reference/account-
+  management/private-simulate), a coin-settled perp of undisclosed size: its size is fitted on the
+  first bucket, the other buckets are then predicted within 1e-6. No published per-scenario P&L
+  of an option portfolio was found (``docs/methodologies.md``); the preset's published rules are
+  tested as properties in ``test_methodology.py``.
 """
 
 from __future__ import annotations
@@ -203,3 +206,24 @@ def test_span_reproduces_mcmillans_futures_risk_array() -> None:
         "collateral": USDC, "params": PARAMS}))
     risk = build_snapshot(market, method).instruments_by_id[1].risk
     assert [abs(r / fp.PRICE_SCALE - p) <= 5 for r, p in zip(risk, MCMILLAN_FUTURE)] == [True] * 16
+
+
+#: Deribit, private/pme/simulate response example: initial_risk_vectors["BTC-PERPETUAL"]["standard"],
+#: BTC per position, buckets -16 % .. +8 % x vol up / same / down (the excerpt ends in the +8 % bucket).
+DERIBIT_BTC_PERPETUAL = [-0.05991206933333334] * 3 + [-0.04289159509090909] * 3 + [-0.027351162086956524] * 3 + [
+    -0.013105765166666668] * 3 + [0.0] * 3 + [0.012097629384615385] * 3 + [0.023299138]
+
+
+def test_deribit_reproduces_its_published_inverse_perp_risk_vector() -> None:
+    size = -DERIBIT_BTC_PERPETUAL[0] * 21 / 4  # coins per position: -16 % costs N/S * 0.16 / 0.84
+    spot = 100_000
+    btc = {"index": 1, "symbol": "BTC", "price": str(spot), "tiers": [{"from_amount": "0", "mm": "0", "im": "0"}]}
+    market = Market.model_validate_json(json.dumps({
+        "venue": "deribit", "epoch": 1, "valuation_date": "2024-06-17",
+        "underlyings": [{"id": 1, "name": "BTC", "spot": str(spot)}],
+        "instruments": [{"id": 1, "symbol": "BTC-PERPETUAL", "kind": "perp", "group": 1, "inverse": True,
+                         "settlement": "BTC", "multiplier": f"{size * spot:.4f}"}],
+        "collateral": USDC + [btc], "params": PARAMS}))
+    risk = build_snapshot(market, "deribit").instruments_by_id[1].risk
+    coins = [r / fp.PRICE_SCALE / spot for r in risk[:len(DERIBIT_BTC_PERPETUAL)]]
+    assert coins == pytest.approx(DERIBIT_BTC_PERPETUAL, rel=1e-6, abs=1e-11)

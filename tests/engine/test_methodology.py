@@ -24,7 +24,7 @@ from zkmargin.methodology import (Methodology, TermScaling, load_methodology, pa
                                   shocked_vol, vol_multipliers)
 from zkmargin.models import Account, RiskSnapshot
 from zkmargin.portfolio import portfolio_margin
-from zkmargin.riskarrays import instrument_terms
+from zkmargin.riskarrays import greeks, instrument_terms
 from zkmargin.snapshot_builder import build_snapshot
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -127,6 +127,36 @@ def test_a_perp_is_shocked_at_its_own_mark() -> None:
     assert snap.instruments_by_id[2].risk[up] == 5020 * fp.PRICE_SCALE  # 5 % of 100400, not of the spot
     with pytest.raises(InputError, match="only perps have a mark_price"):
         make_market({"instruments": [dict(BASE["instruments"][2], mark_price="1")]})
+
+
+INVERSE_PERP = {"id": 7, "symbol": "BTC-PERPETUAL", "kind": "perp", "group": 1, "multiplier": "10", "inverse": True,
+                "settlement": "XYZ"}
+
+
+def test_an_inverse_perp_pays_coins_valued_at_the_settlement_price() -> None:
+    market = make_market({"instruments": [INVERSE_PERP]})
+    snap = build_snapshot(market, "span16")
+    coin = 0.9998555  # XYZ's price
+    perp = snap.instruments_by_id[7]
+    for s, r in zip(snap.scenarios, perp.risk):
+        m, w = s.price_shock_bps / fp.BPS, s.weight_bps / fp.BPS
+        assert r == pytest.approx(10 / 100_000 * m / (1 + m) * w * coin * fp.PRICE_SCALE, abs=1)
+    assert perp.addon == 25_000  # 0.25 % of the 10 USD face, not of spot x 10
+    g = greeks(market)[7]
+    h = 1e-3
+    value = [10 / 100_000 * (1 - 1 / (1 + x)) * coin for x in (-h, 0.0, h)]
+    assert g.delta == pytest.approx((value[2] - value[0]) / (2 * h * 100_000), rel=1e-6)
+    assert g.gamma == pytest.approx((value[2] - 2 * value[1] + value[0]) / (h * 100_000) ** 2, rel=1e-4)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (dict(INVERSE_PERP, kind="spot"), "only futures and perps can be inverse"),
+    (dict(INVERSE_PERP, settlement=None), "an inverse contract, and only one, names its settlement asset"),
+    (dict(INVERSE_PERP, settlement="DOGE"), "settlement asset DOGE is not a collateral asset"),
+])
+def test_inverse_contracts_are_validated(edit: dict[str, Any], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        make_market({"instruments": [edit]})
 
 
 def test_a_valuation_time_off_its_date_is_refused() -> None:
