@@ -89,6 +89,8 @@ def test_a_venue_writes_its_own_file_in_toml_or_json(tmp_path: Path) -> None:
     ('name = "x"\nspeed = "1"\n[price_scan]\nfraction = "0.1"\n[vol]\nup = "0"\ndown = "0"\n[span]',
      "speed: Extra inputs are not permitted"),
     ('name = "x"\n[price_scan', "malformed TOML"),
+    ('name = "x"\ntail_linear_cap = true\n[price_scan]\nfraction = "0.1"\n[vol]\nup = "0"\ndown = "0"\n[span]',
+     "tail_linear_cap needs a \\[core\\] grid"),
 ])
 def test_methodology_files_are_validated_with_one_line(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
