@@ -3,7 +3,7 @@
 Sources (recorded per case):
 
 * ``derive-pmrm2``: Derive's PMRM_2 portfolio test cases, github.com/derivexyz/v2-core,
-  ``test/risk-managers/unit-tests/PMRM_2/portfolio_cases/test_{12,18,20,29,59}_*.json`` (commits in
+  ``test/risk-managers/unit-tests/PMRM_2/portfolio_cases/test_{12,18,20,29,58,59}_*.json`` (commits in
   ``data/derive_pmrm2_cases.json``); rules from ``src/risk-managers/PMRMLib_2.sol``. Every
   regular and tail scenario P&L and the MM are reproduced within 1e-6 relative. The static
   discount on an expiry's net value is a portfolio-level rule the snapshot does not carry yet
@@ -79,8 +79,9 @@ def positions(case: dict[str, Any]) -> dict[int, float]:
 
 def derive_method(case: dict[str, Any]) -> Methodology:
     method = load_methodology("derive-pmrm2")
-    if "vol_down" in case:  # the case's own parameter: a venue's variant of the preset
-        method = method.model_copy(update={"vol": method.vol.model_copy(update={"down": Decimal(case["vol_down"])})})
+    if "vol" in case:  # the case's own vol parameters: a venue's variant of the preset
+        update = {k: Decimal(v) for k, v in case["vol"].items()}
+        method = method.model_copy(update={"vol": method.vol.model_copy(update=update)})
     return method
 
 
