@@ -16,17 +16,25 @@ def command() -> None:
 
 @command.command("build", short_help="Compute risk arrays from MARKET.json into a snapshot.")
 @click.argument("market", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--preset", default="span16", show_default=True, help="Scenario grid: span16 or deribit.")
+@click.option("--methodology", "--preset", "methodology", default="span16", show_default=True,
+              help="Methodology: a preset (span16, span, deribit, derive-pmrm2) or a .toml / .json file "
+                   "(zkmargin schema methodology).")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Snapshot JSON to write.")
-def build(market: Path, preset: str, out: Path) -> None:
+def build(market: Path, methodology: str, out: Path) -> None:
     """Quantize Black-76 / linear risk arrays into the canonical integer snapshot."""
     from zkmargin.io import save_model
+    from zkmargin.methodology import load_methodology
     from zkmargin.snapshot_builder import build_snapshot, load_market
 
-    snap = build_snapshot(load_market(market), preset)
+    method = load_methodology(methodology)
+    snap = build_snapshot(load_market(market), method)
     save_model(snap, out)
     click.echo(f"wrote {out}: epoch {snap.epoch}, {len(snap.instruments)} instruments, "
-               f"{len(snap.scenarios)} scenarios, {len(snap.collateral)} collateral assets")
+               f"{len(snap.scenarios)} scenarios, {len(snap.collateral)} collateral assets ({method.name})")
+    pending = method.pending_rules()
+    if pending:
+        click.echo(f"note: portfolio-level rules not applied (no circuit support yet, docs/methodologies.md): "
+                   f"{', '.join(pending)}")
 
 
 @command.command("root", short_help="Print the snapshot root a proof must use.")
