@@ -281,3 +281,14 @@ def _map(fn: Callable[[J], int], jobs: list[J], workers: int | None) -> list[int
 
     with ProcessPoolExecutor(n) as pool:
         return list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (8 * n))))
+
+
+def attest(accounts: Sequence[Account], snapshot: RiskSnapshot, key: Ed25519PrivateKey | None = None) -> EpochTree:
+    """A one-off epoch over ``accounts`` (ids ``acct-0000000``... in order, holders 1, 2, ...):
+    the statements a venue would issue for them. For tests, audits and benchmarks; a fresh key
+    unless ``key`` is given."""
+    entries = [LedgerEntry.model_validate_json(
+        json.dumps({"account_id": f"acct-{i:07d}", "holder": str(i + 1),
+                    **json.loads(a.model_dump_json(exclude={"schema_version"}))}))
+        for i, a in enumerate(accounts)]
+    return build_epoch(entries, snapshot, key or generate_key(), workers=1)
