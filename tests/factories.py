@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from zkmargin import fixedpoint as fp
 from zkmargin.models import (Account, Allocation, Balance, CollateralAsset, Group, HaircutTier, Instrument, Kind,
                              MarginParams, Position, RiskSnapshot, Scenario)
-from zkmargin.models.account import SALT_BITS
 from zkmargin.profiles import Profile
 
 
@@ -64,17 +63,15 @@ def random_account(snapshot: RiskSnapshot, rng: random.Random, *, positions: int
         positions=[Position(instrument=i.id, quantity=fp.format_decimal(rng.randint(-qty_max, qty_max), fp.QTY_SCALE),
                             allocation=alloc)
                    for i, alloc in zip(chosen, allocations)],
-        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in balances.items()],
-        salt=str(rng.getrandbits(248)))
+        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in balances.items()])
 
 
-def account_of(positions: Mapping[int, int], balances: Mapping[int, int] | None = None, *, salt: int = 1) -> Account:
+def account_of(positions: Mapping[int, int], balances: Mapping[int, int] | None = None) -> Account:
     """An account from fixed-point integers: ``{instrument id: quantity}`` (QTY_SCALE) and
     ``{asset index: amount}`` (AMOUNT_SCALE), written as the decimal strings of an account file."""
     return Account(
         positions=[Position(instrument=i, quantity=fp.format_decimal(q, fp.QTY_SCALE)) for i, q in positions.items()],
-        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in (balances or {}).items()],
-        salt=str(salt))
+        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in (balances or {}).items()])
 
 
 def single_tier(snapshot: RiskSnapshot) -> RiskSnapshot:
@@ -126,10 +123,10 @@ def accounts(snapshot: RiskSnapshot, *, max_positions: int = 8, max_groups: int 
              qty: st.SearchStrategy[int] | None = None,
              amount: st.SearchStrategy[int] | None = None) -> st.SearchStrategy[Account]:
     """Accounts on ``snapshot``: distinct instruments from at most ``max_groups`` groups, a balance
-    (possibly 0) in every asset, a random salt. ``qty`` (QTY_SCALE) and ``amount`` (AMOUNT_SCALE)
-    default to the full bounds; hypothesis favours their edges."""
+    (possibly 0, possibly a debt) in every asset. ``qty`` (QTY_SCALE) and ``amount`` (AMOUNT_SCALE)
+    default to the full signed bounds; hypothesis favours their edges."""
     qty = qty if qty is not None else st.integers(fp.QTY.lo, fp.QTY.hi)
-    amount = amount if amount is not None else st.integers(0, fp.AMOUNT.hi)
+    amount = amount if amount is not None else st.integers(fp.BALANCE.lo, fp.BALANCE.hi)
     all_groups = sorted({i.group for i in snapshot.instruments})
 
     n_assets = len(snapshot.collateral)
@@ -141,7 +138,6 @@ def accounts(snapshot: RiskSnapshot, *, max_positions: int = 8, max_groups: int 
         ids = draw(st.lists(st.sampled_from(pool), max_size=max_positions, unique=True))
         quantities = draw(st.lists(qty, min_size=len(ids), max_size=len(ids)))
         amounts = draw(st.lists(amount, min_size=n_assets, max_size=n_assets))
-        salt = draw(st.integers(0, (1 << SALT_BITS) - 1))
-        return account_of(dict(zip(ids, quantities)), dict(enumerate(amounts)), salt=salt)
+        return account_of(dict(zip(ids, quantities)), dict(enumerate(amounts)))
 
     return account()
