@@ -42,7 +42,7 @@ from zkmargin.models import CollateralAsset, Group, HaircutTier, Instrument, Mar
 from zkmargin.riskarrays import instrument_terms, marks, quantize, scenario_pnl
 from zkmargin.scenarios import check_scenario, preset_scenarios
 
-__all__ = ["build_snapshot", "load_market"]
+__all__ = ["build_snapshot", "build_snapshot_for", "load_market"]
 
 
 def _bps_up(field: str, fraction: Decimal) -> int:
@@ -98,7 +98,11 @@ def build_snapshot(market: Market, preset: str) -> RiskSnapshot:
     Raises :class:`~zkmargin.errors.BoundError` for a value outside its bound and
     :class:`~zkmargin.errors.InputError` for an unusable market or preset.
     """
-    scenarios = preset_scenarios(preset)
+    return build_snapshot_for(market, preset_scenarios(preset))
+
+
+def build_snapshot_for(market: Market, scenarios: Sequence[Scenario]) -> RiskSnapshot:
+    """:func:`build_snapshot` under an explicit scenario list (e.g. an existing snapshot's)."""
     for s in scenarios:
         check_scenario(s)
     terms = instrument_terms(market)
