@@ -1,0 +1,228 @@
+"""The trader's risk report as data: health, what sets the margin, Greeks, distance to a margin
+call, what-if trades and the hedge suggestion, all from the engine.
+
+:func:`build_report` takes models, not files (an :class:`Account`, a :class:`RiskSnapshot`, an
+optional :class:`Market`), so any source of an account can feed it. Margin figures are the
+engine's integers (:mod:`zkmargin.portfolio`, :mod:`zkmargin.cross`, :mod:`zkmargin.isolated`,
+the circuit's values bit for bit); :func:`report_json` writes them exactly as ``zkmargin margin
+--model all --json`` does. Greeks and the distance to a margin call need the market data the
+snapshot was built from; without it those sections are absent.
+
+Requirement attribution (:attr:`PositionRow.requirement`): IM = sum over groups of the binding
+term + add-ons, and each position gets its exact integer part of it: its add-on, plus its part of
+its group's binding term, ``short_qty * som`` when the short-option minimum binds, or its loss in
+the group's worst scenario, ``-q * risk[worst]``, when the scanning loss binds (a hedge's part is
+negative). The parts add up to IM exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from zkmargin import fixedpoint as fp
+from zkmargin.book import Book, resolve
+from zkmargin.greeks import PositionGreeks, UsdGreeks, check_market, group_totals, position_greeks
+from zkmargin.margin import Comparison, compare
+from zkmargin.margincall import MOVE_FLOOR_BPS, CallDistance, CallReport, Repriced, Repricer, curve, distances
+from zkmargin.market import Market
+from zkmargin.models import Account, RiskSnapshot
+from zkmargin.portfolio import MarginResult
+from zkmargin.terms import Health
+from zkmargin.whatif import Hedge, Trade, apply_trades, hedge
+
+#: Points of each P&L-versus-move curve.
+CURVE_POINTS = 61
+#: The curve spans +-1.5 x the nearest call, at least +-20 % and at most the largest fall searched.
+CURVE_MIN_SPAN_BPS = 2_000
+
+#: Names of the terms that can set a group's requirement.
+SCAN = "scanning loss"
+SOM = "short-option minimum"
+NONE = "no requirement"
+
+
+def result_json(result: Health) -> dict[str, Any]:
+    """A model's result as ``zkmargin margin --json`` prints it: every field, plus ``healthy``."""
+    return {**asdict(result), "healthy": result.healthy}
+
+
+def claimable_threshold_bps(result: Health) -> int:
+    """The highest threshold (bps) a proof could claim today: ``floor(10000 * equity / MM)``,
+    capped at the circuit's largest threshold (also when MM is 0)."""
+    if result.mm == 0:
+        return fp.THRESHOLD.hi
+    return max(0, min(fp.THRESHOLD.hi, fp.BPS * result.equity // result.mm))
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One risk group: its scan, its short-option minimum, which of them binds, its Greeks."""
+
+    index: int                # index into the book's groups (MarginResult arrays)
+    group: int                # group id
+    name: str                 # underlying
+    binding: str              # SCAN, SOM or NONE
+    greeks: UsdGreeks | None  # None without market data
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    """One position: the engine's per-slot figures and its exact part of IM."""
+
+    slot: int                 # index into the book's slots
+    symbol: str
+    group: int                # index into the book's groups
+    requirement: int          # VALUE_SCALE: add-on + part of the group's binding term
+    greeks: UsdGreeks | None
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The account after hypothetical trades, margined under every model."""
+
+    trades: tuple[Trade, ...]
+    account: Account
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Health along one direction of moves: the signed magnitudes (bps) and the repriced account."""
+
+    directions: dict[int, int]
+    magnitudes: tuple[int, ...]
+    points: tuple[Repriced, ...]
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    """Everything the report shows (see the module docstring)."""
+
+    title: str
+    account: Account
+    snapshot: RiskSnapshot
+    book: Book
+    comparison: Comparison
+    groups: tuple[GroupRow, ...]
+    positions: tuple[PositionRow, ...]
+    hedges: tuple[Hedge, ...]
+    whatif: WhatIf | None = None
+    calls: CallReport | None = None
+    curves: dict[int, Curve] = field(default_factory=dict)
+
+    @property
+    def portfolio(self) -> MarginResult:
+        """The portfolio-margin result (the model the report explains)."""
+        result = self.comparison.results["portfolio"]
+        assert isinstance(result, MarginResult)
+        return result
+
+
+def binding_term(result: MarginResult, g: int) -> str:
+    """Which term sets group ``g``'s requirement: the scanning loss, the short-option minimum or none."""
+    if result.group_req[g] == 0:
+        return NONE
+    return SCAN if result.scan_loss[g] >= result.group_som[g] else SOM
+
+
+def requirement_parts(result: MarginResult, book: Book) -> list[int]:
+    """Each slot's exact part of IM (VALUE_SCALE, see the module docstring); they sum to IM."""
+    parts = []
+    for k, s in enumerate(book.slots):
+        g = book.slot_group[k]
+        if g < 0:
+            parts.append(0)
+            continue
+        term = binding_term(result, g)
+        part = (result.short_qty[k] * s.som if term == SOM
+                else -s.qty * s.risk[result.worst_scenario[g]] if term == SCAN else 0)
+        parts.append(part + result.addon[k])
+    return parts
+
+
+def _curve(repricer: Repricer, report: CallReport, group: int) -> Curve:
+    nearest = [d.move_bps for d in (report.down[group], report.up[group]) if d.move_bps is not None]
+    span = min(max(CURVE_MIN_SPAN_BPS, 3 * min(nearest, default=0) // 2), -MOVE_FLOOR_BPS)
+    half = CURVE_POINTS // 2
+    magnitudes = tuple(round(span * k / half) for k in range(-half, half + 1))
+    return Curve({group: 1}, magnitudes, tuple(curve(repricer, {group: 1}, magnitudes)))
+
+
+def build_report(account: Account, snapshot: RiskSnapshot, *, title: str, threshold_bps: int,
+                 market: Market | None = None, trades: Sequence[Trade] = ()) -> RiskReport:
+    """Compute every section of the report for ``account`` under ``snapshot``.
+
+    ``market``: the snapshot's market data (checked by :func:`zkmargin.greeks.check_market`),
+    needed for Greeks and the distance to a margin call. ``trades``: the what-if trades.
+    """
+    book = resolve(account, snapshot)
+    comparison = compare(book, threshold_bps)
+    result = comparison.results["portfolio"]
+    assert isinstance(result, MarginResult)
+    held = [p.instrument for p in account.positions]
+    by_id = snapshot.instruments_by_id
+    names = {g.id: g.underlying for g in snapshot.groups}
+
+    per_position: dict[int, PositionGreeks] = {}
+    per_group: dict[int, UsdGreeks] = {}
+    calls: CallReport | None = None
+    curves: dict[int, Curve] = {}
+    if market is not None:
+        check_market(market, snapshot, held)
+        pg = position_greeks(account, market)
+        per_position = {p.instrument: p for p in pg}
+        per_group = group_totals(pg)
+        repricer = Repricer(account, market, snapshot)
+        calls = distances(repricer)
+        curves = {g: _curve(repricer, calls, g) for g in repricer.groups}
+
+    live = [g for g, gid in enumerate(book.group_ids) if gid]
+    groups = tuple(GroupRow(g, book.group_ids[g], names[book.group_ids[g]], binding_term(result, g),
+                            per_group.get(book.group_ids[g])) for g in live)
+    parts = requirement_parts(result, book)
+    positions = tuple(
+        PositionRow(k, by_id[s.instrument].symbol, book.slot_group[k], parts[k],
+                    per_position[s.instrument].greeks if s.instrument in per_position else None)
+        for k, s in enumerate(book.slots) if s.instrument)
+    whatif = None
+    if trades:
+        after = apply_trades(account, trades)
+        whatif = WhatIf(tuple(trades), after, compare(resolve(after, snapshot), threshold_bps))
+    return RiskReport(title, account, snapshot, book, comparison, groups, positions,
+                      tuple(hedge(account, snapshot)), whatif, calls, curves)
+
+
+def _distance_json(d: CallDistance) -> dict[str, Any]:
+    return {"directions": {str(g): s for g, s in d.directions.items()}, "move_bps": d.move_bps,
+            "bound_bps": d.bound_bps}
+
+
+def report_json(report: RiskReport) -> dict[str, Any]:
+    """The report as JSON data: margin figures as the engine's integers (the scales of
+    :mod:`zkmargin.fixedpoint`), Greeks as floats in USD, moves in bps."""
+    by_id = report.snapshot.instruments_by_id
+    out: dict[str, Any] = {
+        "title": report.title, "venue": report.snapshot.venue, "epoch": report.snapshot.epoch,
+        "margin": {name: result_json(r) for name, r in report.comparison.results.items()},
+        "claimable_threshold_bps": claimable_threshold_bps(report.portfolio),
+        "groups": [{"group": g.group, "name": g.name, "binding": g.binding,
+                    "greeks_usd": None if g.greeks is None else asdict(g.greeks)} for g in report.groups],
+        "positions": [{"instrument": report.book.slots[p.slot].instrument, "symbol": p.symbol,
+                       "quantity": report.book.slots[p.slot].qty, "requirement": p.requirement,
+                       "greeks_usd": None if p.greeks is None else asdict(p.greeks)} for p in report.positions],
+        "hedges": [{**asdict(h), "symbol": by_id[h.instrument].symbol} for h in report.hedges],
+    }
+    if report.calls is not None:
+        out["margin_call"] = {
+            "down": {str(g): _distance_json(d) for g, d in report.calls.down.items()},
+            "up": {str(g): _distance_json(d) for g, d in report.calls.up.items()},
+            "joint": _distance_json(report.calls.joint)}
+    if report.whatif is not None:
+        out["whatif"] = {
+            "trades": [{"instrument": t.instrument, "symbol": by_id[t.instrument].symbol, "quantity": t.quantity}
+                       for t in report.whatif.trades],
+            "margin": {name: result_json(r) for name, r in report.whatif.comparison.results.items()},
+            "claimable_threshold_bps": claimable_threshold_bps(report.whatif.comparison.results["portfolio"])}
+    return out
