@@ -11,6 +11,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from zkmargin.errors import InputError
+from zkmargin.models import Account
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -45,6 +46,16 @@ def load_model(model: type[M], path: str | os.PathLike[str]) -> M:
     except OSError as e:
         raise InputError(f"{p}: cannot read: {e.strerror}") from None
     return parse_model(model, text, source=str(p))
+
+
+def load_account(path: str | os.PathLike[str]) -> Account:
+    """The account an ACCOUNT argument names (``margin``, ``report``): today an account JSON file.
+
+    The one place those commands read an account, so that another format wrapping an
+    :class:`Account` (e.g. a venue statement) plugs in here and everything downstream, which
+    takes the model, stays as it is.
+    """
+    return load_model(Account, path)
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:

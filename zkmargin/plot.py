@@ -105,7 +105,7 @@ def health_text(result: Health) -> str:
     if isinstance(result, IsolatedResult):
         below = sum(h < 0 for h in result.slot_health)
         return f"{below} of {len(result.slot_health)} positions below own MM" if below else "every position meets its MM"
-    return "no requirement" if result.health_bps is None else f"health {result.health_bps / fp.BPS:,.2f}x MM"
+    return "no requirement" if result.health_bps is None else f"{result.health_bps / fp.BPS:,.2f}x MM"
 
 
 def models_panel(ax: Axes, comparison: Comparison) -> None:

@@ -29,6 +29,7 @@ from zkmargin.margincall import MOVE_FLOOR_BPS, CallDistance, CallReport, Repric
 from zkmargin.market import Market
 from zkmargin.models import Account, RiskSnapshot
 from zkmargin.portfolio import MarginResult
+from zkmargin.report import result_json, usd
 from zkmargin.terms import Health
 from zkmargin.whatif import Hedge, Trade, apply_trades, hedge
 
@@ -41,11 +42,6 @@ CURVE_MIN_SPAN_BPS = 2_000
 SCAN = "scanning loss"
 SOM = "short-option minimum"
 NONE = "no requirement"
-
-
-def result_json(result: Health) -> dict[str, Any]:
-    """A model's result as ``zkmargin margin --json`` prints it: every field, plus ``healthy``."""
-    return {**asdict(result), "healthy": result.healthy}
 
 
 def claimable_threshold_bps(result: Health) -> int:
@@ -226,3 +222,63 @@ def report_json(report: RiskReport) -> dict[str, Any]:
             "margin": {name: result_json(r) for name, r in report.whatif.comparison.results.items()},
             "claimable_threshold_bps": claimable_threshold_bps(report.whatif.comparison.results["portfolio"])}
     return out
+
+
+def _pct(bps: int) -> str:
+    return f"{bps / 100:+.2f}%"
+
+
+def explain(report: RiskReport) -> list[str]:
+    """Plain sentences: what sets IM and MM, how far equity covers them, the nearest margin
+    call and the hedge (USD figures are the engine's integers, rounded to cents for display)."""
+    r = report.portfolio
+    by_slot = report.book.slots
+    labels = [s.label for s in report.snapshot.scenarios]
+    lines = []
+    for g in report.groups:
+        scan, som = r.scan_loss[g.index], r.group_som[g.index]
+        worst = r.worst_scenario[g.index]
+        where = f"worst scenario '{labels[worst]}'" if worst >= 0 else "no scenario loses"
+        if g.binding == SOM:
+            shorts = [f"{fp.format_decimal(-by_slot[p.slot].qty, fp.QTY_SCALE)} x {p.symbol}" for p in report.positions
+                      if p.group == g.index and by_slot[p.slot].qty < 0 and by_slot[p.slot].som]
+            lines.append(f"{g.name}: the short-option minimum {usd(som, fp.VALUE_SCALE)} USD (short {', '.join(shorts)}) "
+                         f"sets the requirement; it exceeds the scanning loss {usd(scan, fp.VALUE_SCALE)} USD "
+                         f"({where}), so hedging the scenarios cannot lower it.")
+        elif g.binding == SCAN:
+            lines.append(f"{g.name}: the scanning loss {usd(scan, fp.VALUE_SCALE)} USD in the {where} sets the "
+                         f"requirement (short-option minimum {usd(som, fp.VALUE_SCALE)} USD).")
+        else:
+            lines.append(f"{g.name}: no scenario loses and no option is short: no requirement.")
+    lines.append(f"IM {usd(r.im, fp.VALUE_SCALE)} USD = group requirements {usd(sum(r.group_req), fp.VALUE_SCALE)} "
+                 f"+ add-ons {usd(sum(r.addon), fp.VALUE_SCALE)}; MM = {report.book.mm_factor_bps / 100:g}% of IM = "
+                 f"{usd(r.mm, fp.EQUITY_SCALE)} USD.")
+    claim = claimable_threshold_bps(r)
+    lines.append(f"Equity {usd(r.equity, fp.EQUITY_SCALE)} USD is "
+                 + ("more than enough: no requirement" if r.health_bps is None else f"{r.health_bps / fp.BPS:,.4f}x MM")
+                 + f"; a proof can claim up to {claim:,} bps today.")
+    if report.calls is not None and report.calls.joint.move_bps == 0:
+        lines.append("Health is already below 100% of MM: the account is in a margin call now.")
+    elif report.calls is not None:
+        c = report.calls
+        for g in report.groups:
+            down, up = c.down[g.group], c.up[g.group]
+            parts = [f"at {_pct(-d.move_bps)}" if d is down else f"at {_pct(d.move_bps)}"
+                     for d in (down, up) if d.move_bps is not None]
+            lines.append(f"{g.name}: margin call " + (" or ".join(parts) if parts else
+                         f"nowhere between {_pct(-down.bound_bps)} and {_pct(up.bound_bps)}") + ".")
+        if len(report.groups) > 1:
+            j = c.joint
+            names = ", ".join(f"{g.name} {'down' if j.directions[g.group] < 0 else 'up'}" for g in report.groups)
+            lines.append(f"All together ({names}): margin call "
+                         + (f"at a move of {j.move_bps / 100:.2f}%." if j.move_bps is not None
+                            else f"nowhere within {j.bound_bps / 100:.2f}%."))
+    for h in report.hedges:
+        symbol = report.snapshot.instruments_by_id[h.instrument].symbol
+        if h.quantity == 0:
+            lines.append(f"Hedge: no quantity of {symbol} lowers MM (searched |q| <= "
+                         f"{fp.format_decimal(h.bound, fp.QTY_SCALE)} contracts).")
+        else:
+            lines.append(f"Hedge: {fp.format_decimal(h.quantity, fp.QTY_SCALE)} {symbol} lowers MM from "
+                         f"{usd(h.mm_before, fp.EQUITY_SCALE)} to {usd(h.mm_after, fp.EQUITY_SCALE)} USD.")
+    return lines
