@@ -3,9 +3,10 @@
 The snapshot holds integers only (marks, risk arrays); sensitivities need the market data the
 snapshot was built from (spot, forwards, vols, rates: :class:`~zkmargin.market.Market`), priced
 by :func:`zkmargin.riskarrays.greeks`. :func:`check_market` first makes sure that market data is
-the snapshot's own: same venue, epoch and scenarios, and for every held instrument the same
-contract terms, mark and risk array once priced and quantized (within one unit of PRICE_SCALE,
-since floats may differ in the last bit across machines).
+the snapshot's own: same venue and epoch, and for every held instrument, once priced under the
+snapshot's scenarios and quantized, the same contract terms, mark, add-on, short-option minimum
+and risk array (within one unit of PRICE_SCALE, since floats may differ in the last bit across
+machines).
 
 USD conventions, per position (``q`` contracts, ``S`` the underlying's spot in USD):
 
@@ -78,10 +79,11 @@ def check_market(market: Market, snapshot: RiskSnapshot, instrument_ids: Sequenc
         a, b = rebuilt[i], published[i]
         terms_differ = (a.symbol, a.kind, a.group, a.strike, a.expiry) != (b.symbol, b.kind, b.group, b.strike,
                                                                            b.expiry)
-        off = max(abs(x - y) for x, y in zip([a.mark, *a.risk], [b.mark, *b.risk]))
+        off = max(abs(x - y) for x, y in zip([a.mark, a.addon, a.short_option_min, *a.risk],
+                                             [b.mark, b.addon, b.short_option_min, *b.risk]))
         if terms_differ or off > REPRICE_TOLERANCE:
             raise InputError(f"{where} does not reproduce snapshot instrument {b.symbol} "
-                             f"({'contract terms' if terms_differ else f'mark or risk off by {off} units'})")
+                             f"({'contract terms' if terms_differ else f'mark, add-ons or risk off by {off} units'})")
 
 
 @dataclass(frozen=True)
