@@ -83,22 +83,35 @@ def hedge_instrument(snapshot: RiskSnapshot, group: int) -> Instrument | None:
 
 
 def argmin_convex(f: Callable[[int], int], lo: int, hi: int) -> int:
-    """An integer in ``[lo, hi]`` minimising a convex ``f``; among ties the one nearest 0.
+    """The integer of ``[lo, hi]`` nearest 0 among those minimising a convex ``f``.
 
-    Ternary search keeps the minimum inside ``[lo, hi]`` (for a convex function, ``f(a) >= f(b)``
-    with ``a < b`` rules out everything left of ``a``), then the last few points are compared.
+    Ternary search keeps a minimiser inside ``[lo, hi]`` (for a convex function, ``f(a) > f(b)``
+    with ``a < b`` rules out everything up to ``a``, and ``f(a) == f(b)`` puts a minimiser in
+    ``[a, b]``). The minimisers of a convex function form an interval, and ``f`` is monotone on
+    each side of it, so its ends are found by bisection and the answer is 0 clamped into it.
     """
-    while hi - lo > 2:
-        a = lo + (hi - lo) // 3
-        b = hi - (hi - lo) // 3
+    a_lo, a_hi = lo, hi
+    while a_hi - a_lo > 2:
+        a = a_lo + (a_hi - a_lo) // 3
+        b = a_hi - (a_hi - a_lo) // 3
         if f(a) > f(b):
-            lo = a + 1
+            a_lo = a + 1
         elif f(a) < f(b):
-            hi = b - 1
+            a_hi = b - 1
         else:
-            lo, hi = a, b
-    best = min(range(lo, hi + 1), key=lambda x: (f(x), abs(x)))
-    return 0 if lo <= 0 <= hi and f(0) == f(best) else best
+            a_lo, a_hi = a, b
+    best = min(range(a_lo, a_hi + 1), key=f)
+    low = f(best)
+
+    def edge(outside: int, inside: int) -> int:
+        """The minimiser nearest ``outside``, knowing ``f(inside)`` is the minimum."""
+        while abs(outside - inside) > 1:
+            mid = (outside + inside) // 2
+            outside, inside = (outside, mid) if f(mid) == low else (mid, inside)
+        return outside if f(outside) == low else inside
+
+    first, last = edge(lo, best), edge(hi, best)
+    return min(max(0, first), last)
 
 
 @dataclass(frozen=True)
