@@ -159,3 +159,19 @@ def test_margin_plot_writes_the_comparison_figure(tmp_path: Path) -> None:
     r = cli("margin", str(EXAMPLES / "hedged_market_maker.json"), SNAPSHOT, "--model", "all", "--plot", str(out))
     assert r.exit_code == 0 and r.output.endswith(f"wrote {out}\n")
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_what_if_trade_pays_its_premium_at_mark_so_only_the_margin_moves(tmp_path: Path) -> None:
+    out = tmp_path / "w.json"
+    r = cli("report", str(EXAMPLES / "hedged_market_maker.json"), SNAPSHOT, "-o", str(out),
+            "--add", "BTC-2JUL25-95000-C:10", "--add", "BTC-PERP:-0.1")
+    assert r.exit_code == 0, r.output
+    report = json.loads(out.read_text())
+    call = load_model(RiskSnapshot, SNAPSHOT).instruments_by_id[136]
+    whatif = report["whatif"]
+    assert whatif["premium"] == 10 * fp.QTY_SCALE * call.mark
+    paid = whatif["portfolio_premium_paid"]
+    assert paid["equity"] == whatif["margin"]["portfolio"]["equity"] - fp.BPS * whatif["premium"]
+    assert paid["equity"] == report["margin"]["portfolio"]["equity"]   # USDC pays it at no haircut
+    assert paid["mm"] == whatif["margin"]["portfolio"]["mm"] > report["margin"]["portfolio"]["mm"]
+    assert whatif["claimable_threshold_bps"] == fp.BPS * paid["equity"] // paid["mm"]

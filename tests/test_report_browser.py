@@ -37,7 +37,7 @@ def test_the_report_opens_in_chromium_without_errors_or_network(tmp_path: Path) 
                                   str(EXAMPLES / "snapshot_span16.json"), "--market", str(EXAMPLES / "market.json"),
                                   "--add", "BTC-PERP:-2", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    page = open_page(out.resolve().as_uri(), PROBE)
+    page = open_page(out.resolve().as_uri(), PROBE, height=1000)
     ARTEFACT.parent.mkdir(exist_ok=True)
     ARTEFACT.write_bytes(page.screenshot)
     assert page.console_errors == [] and page.exceptions == []

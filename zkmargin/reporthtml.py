@@ -61,12 +61,14 @@ def _greeks(g: UsdGreeks | None) -> list[str]:
 GREEK_HEADER = ["delta USD", "gamma USD/1%", "vega USD/vol pt", "theta USD/day"]
 
 
-def _health(model: str, r: Health, prefix: str = "") -> list[str]:
-    """Card values: equity, IM, MM, utilisation, health, claimable threshold."""
+def _health(r: Health, source: str, *, engine_equity: bool = True) -> list[str]:
+    """Card values: equity, IM, MM, utilisation, health, claimable threshold; ``source`` names
+    the ``margin --json`` model the figures come from (``engine_equity=False``: the equity is
+    derived, e.g. net of a what-if premium, and carries no tag)."""
     ok = "ok" if r.healthy else "bad"
     util = "-" if r.equity <= 0 else f"{100 * r.mm / r.equity:,.1f}%"
-    return [figure(f"{prefix}{model}.equity", r.equity, fp.EQUITY_SCALE), figure(f"{prefix}{model}.im", r.im, fp.VALUE_SCALE),
-            figure(f"{prefix}{model}.mm", r.mm, fp.EQUITY_SCALE), util,
+    equity = figure(f"{source}.equity", r.equity, fp.EQUITY_SCALE) if engine_equity else usd(r.equity, fp.EQUITY_SCALE)
+    return [equity, figure(f"{source}.im", r.im, fp.VALUE_SCALE), figure(f"{source}.mm", r.mm, fp.EQUITY_SCALE), util,
             f'<span class="{ok}">{escape(health_text(r))}</span>', f"{claimable_threshold_bps(r):,} bps"]
 
 
@@ -93,7 +95,7 @@ def _sections(report: RiskReport) -> list[str]:
     labels = [s.label for s in snap.scenarios]
     charts = {caption: panel_svg(draw, size) for caption, draw, size in panels(report)}
     out = [f"<h2>Health (portfolio margin, claimed {report.portfolio.threshold_bps / fp.BPS:.2f}x MM)</h2>",
-           _cards(_health("portfolio", r)),
+           _cards(_health(r, "portfolio")),
            '<h2>Why the margin is what it is</h2><ul class="why">'
            + "".join(f"<li>{escape(line)}</li>" for line in explain(report)) + "</ul>",
            charts["What sets the margin"]]
@@ -157,10 +159,11 @@ def _sections(report: RiskReport) -> list[str]:
         w = report.whatif
         trades = ", ".join(f"{fp.format_decimal(t.quantity, fp.QTY_SCALE)} {by_id[t.instrument].symbol}"
                            for t in w.trades)
-        after = w.comparison.results["portfolio"]
-        rows = [[escape(k), a, b] for k, a, b in zip(HEALTH_KEYS, _health("portfolio", r),
-                                                       _health("portfolio", after, "whatif:"))]
-        out += [f"<h2>What if: {escape(trades)}</h2>", _table(["", "now", "after the trades"], rows)]
+        after = _health(w.portfolio, "whatif:portfolio", engine_equity=False)
+        rows = [[escape(k), a, b] for k, a, b in zip(HEALTH_KEYS, _health(r, "portfolio"), after)]
+        out += [f"<h2>What if: {escape(trades)}</h2>", _table(["", "now", "after the trades"], rows),
+                f'<p class="note">The trades pay their premium at the snapshot marks '
+                f"({usd(w.premium, fp.VALUE_SCALE)} USD) out of equity; futures and perps cost nothing up front.</p>"]
 
     group_names = {g.id: g.underlying for g in snap.groups}
     rows = []

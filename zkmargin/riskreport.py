@@ -30,7 +30,7 @@ from zkmargin.market import Market
 from zkmargin.models import Account, RiskSnapshot
 from zkmargin.portfolio import MarginResult
 from zkmargin.report import result_json, usd
-from zkmargin.terms import Health
+from zkmargin.terms import Health, health
 from zkmargin.whatif import Hedge, Trade, apply_trades, hedge
 
 #: Points of each P&L-versus-move curve.
@@ -76,11 +76,26 @@ class PositionRow:
 
 @dataclass(frozen=True)
 class WhatIf:
-    """The account after hypothetical trades, margined under every model."""
+    """The account after hypothetical trades, margined under every model.
+
+    ``comparison`` margins the traded account as its file would be margined (what ``zkmargin
+    margin`` prints for it). A trade also pays its premium: ``premium`` is what the trades cost
+    at the snapshot's marks (VALUE_SCALE, ``sum q * mark``; 0 for futures and perps), and
+    :attr:`portfolio` charges it to equity (as cash at no haircut), so that only the margin
+    changes, not the wealth.
+    """
 
     trades: tuple[Trade, ...]
     account: Account
     comparison: Comparison
+    premium: int
+
+    @property
+    def portfolio(self) -> Health:
+        """Portfolio equity (premium paid), IM, MM and health after the trades."""
+        r = self.comparison.results["portfolio"]
+        equity = r.equity - fp.BPS * self.premium
+        return Health(equity, r.im, r.mm, r.threshold_bps, health(equity, r.mm, r.threshold_bps))
 
 
 @dataclass(frozen=True)
@@ -185,7 +200,8 @@ def build_report(account: Account, snapshot: RiskSnapshot, *, title: str, thresh
     whatif = None
     if trades:
         after = apply_trades(account, trades)
-        whatif = WhatIf(tuple(trades), after, compare(resolve(after, snapshot), threshold_bps))
+        premium = sum(t.quantity * by_id[t.instrument].mark for t in trades)
+        whatif = WhatIf(tuple(trades), after, compare(resolve(after, snapshot), threshold_bps), premium)
     return RiskReport(title, account, snapshot, book, comparison, groups, positions,
                       tuple(hedge(account, snapshot)), whatif, calls, curves)
 
@@ -220,7 +236,9 @@ def report_json(report: RiskReport) -> dict[str, Any]:
             "trades": [{"instrument": t.instrument, "symbol": by_id[t.instrument].symbol, "quantity": t.quantity}
                        for t in report.whatif.trades],
             "margin": {name: result_json(r) for name, r in report.whatif.comparison.results.items()},
-            "claimable_threshold_bps": claimable_threshold_bps(report.whatif.comparison.results["portfolio"])}
+            "premium": report.whatif.premium,
+            "portfolio_premium_paid": result_json(report.whatif.portfolio),
+            "claimable_threshold_bps": claimable_threshold_bps(report.whatif.portfolio)}
     return out
 
 
@@ -273,6 +291,13 @@ def explain(report: RiskReport) -> list[str]:
             lines.append(f"All together ({names}): margin call "
                          + (f"at a move of {j.move_bps / 100:.2f}%." if j.move_bps is not None
                             else f"nowhere within {j.bound_bps / 100:.2f}%."))
+    if report.whatif is not None:
+        w = report.whatif.portfolio
+        trades = ", ".join(f"{fp.format_decimal(t.quantity, fp.QTY_SCALE)} "
+                           f"{report.snapshot.instruments_by_id[t.instrument].symbol}" for t in report.whatif.trades)
+        lines.append(f"What if {trades} (premium {usd(report.whatif.premium, fp.VALUE_SCALE)} USD paid at mark): MM "
+                     f"{usd(r.mm, fp.EQUITY_SCALE)} -> {usd(w.mm, fp.EQUITY_SCALE)} USD, a proof could claim "
+                     f"{claim:,} -> {claimable_threshold_bps(w):,} bps.")
     for h in report.hedges:
         symbol = report.snapshot.instruments_by_id[h.instrument].symbol
         if h.quantity == 0:
