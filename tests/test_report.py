@@ -12,18 +12,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests.examples import ACCOUNTS, EXAMPLES, example_account, example_snapshot
 from zkmargin import fixedpoint as fp
 from zkmargin.cli import ERROR_EXIT, main
-from zkmargin.io import load_model
-from zkmargin.models import Account, RiskSnapshot
 from zkmargin.report import usd
 from zkmargin.whatif import apply_trades, parse_trade
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 SNAPSHOT = str(EXAMPLES / "snapshot_span16.json")
 MARKET = str(EXAMPLES / "market.json")
-ACCOUNTS = ("hedged_market_maker", "naked_short_calls", "delta_neutral_straddle", "futures_basis_trade", "insolvent")
 TRADES = ("BTC-PERP:-2", "ETH-PERP:3")
 
 
@@ -72,8 +68,8 @@ def test_every_figure_of_the_html_report_is_the_margin_json_figure(name: str, tm
             *(x for t in TRADES for x in ("--add", t)))
     assert r.exit_code == 0, r.output
     assert r.output.endswith(f"wrote {out}\n")
-    snapshot = load_model(RiskSnapshot, SNAPSHOT)
-    traded = apply_trades(load_model(Account, account), [parse_trade(t, snapshot) for t in TRADES])
+    snapshot = example_snapshot()
+    traded = apply_trades(example_account(name), [parse_trade(t, snapshot) for t in TRADES])
     traded_file = tmp_path / "traded.json"
     traded_file.write_text(traded.model_dump_json())
     sources = {"": margin_json(account, "12000"), "whatif:": margin_json(traded_file, "12000")}
@@ -167,7 +163,7 @@ def test_a_what_if_trade_pays_its_premium_at_mark_so_only_the_margin_moves(tmp_p
             "--add", "BTC-2JUL25-95000-C:10", "--add", "BTC-PERP:-0.1")
     assert r.exit_code == 0, r.output
     report = json.loads(out.read_text())
-    call = load_model(RiskSnapshot, SNAPSHOT).instruments_by_id[136]
+    call = example_snapshot().instruments_by_id[136]
     whatif = report["whatif"]
     assert whatif["premium"] == 10 * fp.QTY_SCALE * call.mark
     paid = whatif["portfolio_premium_paid"]

@@ -5,46 +5,32 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from functools import cache
-from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
 import pytest
 
+from tests.examples import example_account, example_market, example_snapshot
 from zkmargin.errors import InputError
 from zkmargin.greeks import check_market, group_totals, position_greeks, usd_greeks
-from zkmargin.io import load_model
-from zkmargin.market import Market, load_market
-from zkmargin.models import Account, RiskSnapshot, Scenario
+from zkmargin.models import Scenario
 from zkmargin.riskarrays import YEAR_DAYS, greeks, instrument_terms, marks, scenario_pnl
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 N = NormalDist()
 #: Relative bump of the finite differences (spot and vol), and of time in years.
 H_BPS = 1
 H_YEARS = 1e-5
 
 
-@cache
-def market() -> Market:
-    return load_market(EXAMPLES / "market.json")
-
-
-@cache
-def snapshot() -> RiskSnapshot:
-    return load_model(RiskSnapshot, EXAMPLES / "snapshot_span16.json")
-
-
 def bumped(price_bps: float, vol_bps: float = 0.0) -> np.ndarray:
     """The engine's P&L per contract of every instrument under one unweighted shock."""
     shock = Scenario.model_construct(label="bump", price_shock_bps=price_bps, vol_shock_bps=vol_bps, weight_bps=10_000)
-    return scenario_pnl(instrument_terms(market()), [shock])[:, 0]
+    return scenario_pnl(instrument_terms(example_market()), [shock])[:, 0]
 
 
 def test_option_greeks_match_finite_differences_of_the_engines_pricer() -> None:
-    terms = instrument_terms(market())
-    g = greeks(market())
+    terms = instrument_terms(example_market())
+    g = greeks(example_market())
     h = H_BPS / 10_000
     up, down = bumped(H_BPS), bumped(-H_BPS)
     vol_up, vol_down = bumped(0, H_BPS), bumped(0, -H_BPS)
@@ -60,7 +46,7 @@ def test_option_greeks_match_finite_differences_of_the_engines_pricer() -> None:
         assert g[i].vega == pytest.approx((vol_up[k] - vol_down[k]) / (2 * h * vol) * 0.01, rel=1e-5, abs=1e-9)
         assert g[i].theta == pytest.approx((later[k] - earlier[k]) / (2 * H_YEARS) / YEAR_DAYS, rel=1e-4, abs=1e-6)
         checked += 1
-    assert checked == sum(i.strike is not None for i in market().instruments) == 136
+    assert checked == sum(i.strike is not None for i in example_market().instruments) == 136
 
 
 def closed_form(f: float, k: float, t: float, vol: float, r: float, call: bool) -> tuple[float, float, float, float]:
@@ -79,8 +65,8 @@ def closed_form(f: float, k: float, t: float, vol: float, r: float, call: bool) 
 
 
 def test_option_greeks_match_the_closed_forms() -> None:
-    terms = instrument_terms(market())
-    g = greeks(market())
+    terms = instrument_terms(example_market())
+    g = greeks(example_market())
     for k, i in enumerate(terms.ids):
         if not terms.is_option[k]:
             continue
@@ -94,9 +80,9 @@ def test_option_greeks_match_the_closed_forms() -> None:
 
 
 def test_usd_greeks_are_dollar_delta_one_percent_gamma_vega_and_theta_per_position() -> None:
-    acc = load_model(Account, EXAMPLES / "hedged_market_maker.json")
-    per_contract = greeks(market())
-    rows = position_greeks(acc, market())
+    acc = example_account("hedged_market_maker")
+    per_contract = greeks(example_market())
+    rows = position_greeks(acc, example_market())
     assert [r.instrument for r in rows] == [p.instrument for p in acc.positions]
     for r in rows:
         g, q, s = per_contract[r.instrument], r.quantity / 1e6, r.spot
@@ -107,27 +93,27 @@ def test_usd_greeks_are_dollar_delta_one_percent_gamma_vega_and_theta_per_positi
     total = group_totals(rows)[1]
     assert total.delta_usd == pytest.approx(sum(r.greeks.delta_usd for r in rows))
     # the book's P&L for a 1 % move is (dollar delta + gamma / 2) / 100, to second order
-    row = {i: k for k, i in enumerate(instrument_terms(market()).ids)}
+    row = {i: k for k, i in enumerate(instrument_terms(example_market()).ids)}
     one_percent = bumped(100)
     pnl = sum(p.quantity / 1e6 * one_percent[row[p.instrument]] for p in acc.positions)
     assert pnl == pytest.approx((total.delta_usd + total.gamma_usd / 2) / 100, rel=2e-2)
 
 
 def test_usd_greeks_of_a_future_are_its_notional_in_delta_only() -> None:
-    g = greeks(market())[103]
+    g = greeks(example_market())[103]
     usd = usd_greeks(g, 95_000.0)
     assert usd.delta_usd == pytest.approx(95_620.0)   # the quoted forward of 2 July, one BTC
     assert (usd.gamma_usd, usd.vega_usd, usd.theta_usd) == (0.0, 0.0, 0.0)
 
 
-def test_the_market_must_reproduce_the_snapshot() -> None:
+def test_the_market_must_reproduce_the_example_snapshot() -> None:
     held = [136, 140, 133, 103]
-    check_market(market(), snapshot(), held)
+    check_market(example_market(), example_snapshot(), held)
     with pytest.raises(InputError, match="is not the market of snapshot"):
-        check_market(market().model_copy(update={"epoch": 2}), snapshot(), held)
-    moved = market().model_copy(update={"underlyings": [
-        u.model_copy(update={"spot": u.spot + 1}) for u in market().underlyings]})
+        check_market(example_market().model_copy(update={"epoch": 2}), example_snapshot(), held)
+    moved = example_market().model_copy(update={"underlyings": [
+        u.model_copy(update={"spot": u.spot + 1}) for u in example_market().underlyings]})
     with pytest.raises(InputError, match="does not reproduce snapshot instrument BTC-2JUL25-105000-C"):
-        check_market(moved, snapshot(), [140])
+        check_market(moved, example_snapshot(), [140])
     with pytest.raises(InputError, match="does not list instrument 999"):
-        check_market(market(), snapshot(), [999])
+        check_market(example_market(), example_snapshot(), [999])

@@ -6,46 +6,24 @@ snapshot, resolve, margin, add the settled variation margin): health >= 100 % on
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import cache
-from pathlib import Path
 
 import pytest
 
+from tests.examples import ACCOUNTS, example_account, example_market, example_snapshot
 from zkmargin import fixedpoint as fp
 from zkmargin.book import resolve
-from zkmargin.io import load_model
 from zkmargin.margincall import (MOVE_CEIL_BPS, MOVE_FLOOR_BPS, CallDistance, Repricer, distances, first_call,
                                  freeze_vols, shift_market)
-from zkmargin.market import Market, load_market
-from zkmargin.models import Account, Kind, RiskSnapshot
+from zkmargin.models import Account, Kind
 from zkmargin.portfolio import portfolio_margin
 from zkmargin.snapshot_builder import build_snapshot_for
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-ACCOUNTS = ("hedged_market_maker", "naked_short_calls", "delta_neutral_straddle", "futures_basis_trade", "insolvent")
-
-
-@cache
-def market() -> Market:
-    return load_market(EXAMPLES / "market.json")
-
-
-@cache
-def snapshot() -> RiskSnapshot:
-    return load_model(RiskSnapshot, EXAMPLES / "snapshot_span16.json")
-
-
-@cache
-def account(name: str) -> Account:
-    return load_model(Account, EXAMPLES / f"{name}.json")
-
-
 def health_after(acc: Account, moves: dict[int, int]) -> int:
     """``10000 * equity - 10000 * MM`` after ``moves``, recomputed from the public pieces."""
-    moved = shift_market(freeze_vols(market()), moves)
-    result = portfolio_margin(resolve(acc, build_snapshot_for(moved, snapshot().scenarios)))
-    by_id = {i.id: i for i in market().instruments}
-    spot = {u.id: u for u in market().underlyings}
+    moved = shift_market(freeze_vols(example_market()), moves)
+    result = portfolio_margin(resolve(acc, build_snapshot_for(moved, example_snapshot().scenarios)))
+    by_id = {i.id: i for i in example_market().instruments}
+    spot = {u.id: u for u in example_market().underlyings}
     variation = 0
     for p in acc.positions:
         ins = by_id[p.instrument]
@@ -61,24 +39,24 @@ def health_after(acc: Account, moves: dict[int, int]) -> int:
 
 @pytest.mark.parametrize("name", ACCOUNTS)
 def test_at_no_move_the_repriced_margin_is_the_snapshots_integer_for_integer(name: str) -> None:
-    acc = account(name)
-    repriced = Repricer(acc, market(), snapshot()).at({})
-    assert repriced.result == portfolio_margin(resolve(acc, snapshot()))
+    acc = example_account(name)
+    repriced = Repricer(acc, example_market(), example_snapshot()).at({})
+    assert repriced.result == portfolio_margin(resolve(acc, example_snapshot()))
     assert repriced.variation == 0
 
 
 def test_a_move_scales_spot_forwards_and_collateral_in_that_underlying_only() -> None:
-    moved = shift_market(market(), {1: -2_500})
+    moved = shift_market(example_market(), {1: -2_500})
     btc, eth = moved.underlyings
     assert btc.spot == 71_250 and btc.expiries[0].forward == 71_310
-    assert eth.spot == market().underlyings[1].spot
-    assert [c.price for c in moved.collateral] == [1, 71_250, 3_400, market().collateral[3].price]
+    assert eth.spot == example_market().underlyings[1].spot
+    assert [c.price for c in moved.collateral] == [1, 71_250, 3_400, example_market().collateral[3].price]
 
 
 @pytest.mark.parametrize("name", ACCOUNTS)
 def test_every_reported_move_is_the_first_bp_below_100_percent(name: str) -> None:
-    acc = account(name)
-    report = distances(Repricer(acc, market(), snapshot()))
+    acc = example_account(name)
+    report = distances(Repricer(acc, example_market(), example_snapshot()))
     found = [d for d in (*report.down.values(), *report.up.values(), report.joint) if d.move_bps is not None]
     for d in found:
         assert health_after(acc, d.moves(d.move_bps)) < 0
@@ -90,19 +68,19 @@ def test_every_reported_move_is_the_first_bp_below_100_percent(name: str) -> Non
 
 
 def test_the_straddle_is_called_on_a_fall_of_17_24_percent_or_a_rise_of_20_29() -> None:
-    report = distances(Repricer(account("delta_neutral_straddle"), market(), snapshot()))
+    report = distances(Repricer(example_account("delta_neutral_straddle"), example_market(), example_snapshot()))
     assert (report.down[2].move_bps, report.up[2].move_bps) == (1_724, 2_029)
     assert report.joint == CallDistance({2: -1}, 1_724, -MOVE_FLOOR_BPS)
 
 
 def test_an_account_already_below_mm_is_called_at_zero() -> None:
-    report = distances(Repricer(account("insolvent"), market(), snapshot()))
+    report = distances(Repricer(example_account("insolvent"), example_market(), example_snapshot()))
     assert report.joint.move_bps == 0 and all(d.move_bps == 0 for d in report.down.values())
 
 
 def test_without_a_call_the_whole_range_stays_healthy_at_its_steps() -> None:
-    acc = account("hedged_market_maker")
-    repricer = Repricer(acc, market(), snapshot())
+    acc = example_account("hedged_market_maker")
+    repricer = Repricer(acc, example_market(), example_snapshot())
     assert first_call(repricer, {1: 1}) == CallDistance({1: 1}, None, MOVE_CEIL_BPS)
     for move in (MOVE_FLOOR_BPS, -3_000, 3_000, MOVE_CEIL_BPS):
         assert health_after(acc, {1: move}) >= 0
