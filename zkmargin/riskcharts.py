@@ -11,6 +11,7 @@ own SVG (HTML report), :func:`report_figure` all of them in one PNG (``--format 
 from __future__ import annotations
 
 import io
+from functools import partial
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,16 +156,17 @@ def curve_panel(ax: Axes, report: RiskReport, group: GroupRow) -> None:
 
 def panels(report: RiskReport) -> list[tuple[str, Panel, tuple[float, float]]]:
     """Every chart of the report: (caption, drawing function, size in inches), in report order."""
+    scenario_rows = len(report.snapshot.scenarios)
     out: list[tuple[str, Panel, tuple[float, float]]] = [
-        ("What sets the margin", lambda ax: margin_panel(ax, report), (9.0, 2.2 + 0.45 * (3 + 2 * len(report.groups))))]
+        ("What sets the margin", partial(margin_panel, report=report), (9.0, 2.2 + 0.45 * (3 + 2 * len(report.groups))))]
     for g in report.groups:
-        out.append((f"{g.name} scenario heat map", lambda ax, g=g: heatmap_panel(ax, report, g), (9.0, 3.6)))
-        out.append((f"{g.name} scenario P&L", lambda ax, g=g: scenario_panel(
-            ax, report.portfolio, g.index, report.snapshot, g.name),
-            (9.0, max(4.5, 0.26 * len(report.snapshot.scenarios) + 2.0))))
+        out.append((f"{g.name} scenario heat map", partial(heatmap_panel, report=report, group=g), (9.0, 3.6)))
+        out.append((f"{g.name} scenario P&L", partial(scenario_panel, result=report.portfolio, g=g.index,
+                                                       snapshot=report.snapshot, group_name=g.name),
+                    (9.0, max(4.5, 0.26 * scenario_rows + 2.0))))
         if g.group in report.curves:
-            out.append((f"{g.name} distance to a margin call", lambda ax, g=g: curve_panel(ax, report, g), (9.0, 4.6)))
-    out.append(("Requirement per model", lambda ax: models_panel(ax, report.comparison), (9.0, 4.2)))
+            out.append((f"{g.name} distance to a margin call", partial(curve_panel, report=report, group=g), (9.0, 4.6)))
+    out.append(("Requirement per model", partial(models_panel, comparison=report.comparison), (9.0, 4.2)))
     return out
 
 
