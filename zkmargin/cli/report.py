@@ -23,8 +23,8 @@ FORMATS = ("html", "png", "json")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Report file to write.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="html (self-contained, default), png (every chart in one image) or json (engine integers); "
-                   "default: the output's suffix.")
+              help="html (self-contained), png (every chart in one image) or json (engine integers); "
+                   "default: from the output's suffix.")
 @click.option("--market", type=click.Path(dir_okay=False, path_type=Path), envvar="ZKMARGIN_MARKET",
               help="The snapshot's MARKET.json (spot, forwards, vols): adds Greeks and the distance to a margin "
                    "call; refused unless it reproduces the snapshot. [env var: ZKMARGIN_MARKET]")
