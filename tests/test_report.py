@@ -83,13 +83,17 @@ def test_every_figure_of_the_html_report_is_the_margin_json_figure(name: str, tm
         assert text == usd(lookup(sources[prefix], field.removeprefix(prefix)), scale), field
 
 
-@pytest.mark.parametrize("name", ACCOUNTS)
-def test_the_json_report_carries_margin_json_exactly_and_parts_that_sum_to_im(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "preset"), [*((a, "span16") for a in ACCOUNTS),
+                                              ("large/hedged_market_maker_16", "deribit")])
+def test_the_json_report_carries_margin_json_exactly_and_parts_that_sum_to_im(name: str, preset: str,
+                                                                               tmp_path: Path) -> None:
     account = EXAMPLES / f"{name}.json"
+    snapshot = str(EXAMPLES / f"snapshot_{preset}.json")
     out = tmp_path / "report.json"
-    assert cli("report", str(account), SNAPSHOT, "--market", MARKET, "-o", str(out)).exit_code == 0
+    assert cli("report", str(account), snapshot, "--market", MARKET, "-o", str(out)).exit_code == 0
     report = json.loads(out.read_text())
-    assert report["margin"] == margin_json(account)
+    margin = json.loads(cli("margin", str(account), snapshot, "--model", "all", "--json").output)
+    assert report["margin"] == margin
     portfolio = report["margin"]["portfolio"]
     assert sum(p["requirement"] for p in report["positions"]) == portfolio["im"]
     mm = portfolio["mm"]
@@ -98,6 +102,8 @@ def test_the_json_report_carries_margin_json_exactly_and_parts_that_sum_to_im(na
     assert mm == 0 or fp.BPS * portfolio["equity"] < mm * (claim + 1) or claim == fp.THRESHOLD.hi
     for h in report["hedges"]:
         assert h["mm_after"] <= h["mm_before"] == mm
+    groups = [str(g["group"]) for g in report["groups"]]
+    assert list(report["margin_call"]["joint"]["directions"]) == groups
 
 
 def test_the_hedged_market_maker_report_names_the_short_option_minimum(tmp_path: Path) -> None:
