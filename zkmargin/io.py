@@ -48,16 +48,6 @@ def load_model(model: type[M], path: str | os.PathLike[str]) -> M:
     return parse_model(model, text, source=str(p))
 
 
-def load_account(path: str | os.PathLike[str]) -> Account:
-    """The account an ACCOUNT argument names (``margin``, ``report``): today an account JSON file.
-
-    The one place those commands read an account, so that another format wrapping an
-    :class:`Account` (e.g. a venue statement) plugs in here and everything downstream, which
-    takes the model, stays as it is.
-    """
-    return load_model(Account, path)
-
-
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
     p = Path(path)
@@ -83,3 +73,13 @@ def save_model(model: BaseModel, path: str | os.PathLike[str]) -> None:
 def dump_json(data: object, path: str | os.PathLike[str]) -> None:
     """Write plain JSON data atomically."""
     write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def load_account(path: str | os.PathLike[str]) -> Account:
+    """The account an ACCOUNT argument names (``margin``, ``report``): today an account JSON file.
+
+    The one place those commands read an account, so that another format wrapping an
+    :class:`Account` (e.g. a venue statement) plugs in here and everything downstream, which
+    takes the model, stays as it is.
+    """
+    return load_model(Account, path)
