@@ -5,6 +5,7 @@ JSON as a whole), the requirement parts add up to IM, and errors leave as one li
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.examples import ACCOUNTS, EXAMPLES, example_account, example_snapshot
+from tests.examples import ACCOUNTS, EXAMPLES, example_account, example_market, example_snapshot
 from zkmargin import fixedpoint as fp
 from zkmargin.cli import ERROR_EXIT, main
+from zkmargin.methodology import PriceScan, load_methodology
 from zkmargin.report import usd
+from zkmargin.riskreport import build_report
+from zkmargin.snapshot_builder import build_snapshot
 from zkmargin.whatif import apply_trades, parse_trade
 
 SNAPSHOT = str(EXAMPLES / "snapshot_span16.json")
@@ -90,7 +94,8 @@ def test_the_json_report_carries_margin_json_exactly_and_parts_that_sum_to_im(na
     account = EXAMPLES / f"{name}.json"
     snapshot = str(EXAMPLES / f"snapshot_{preset}.json")
     out = tmp_path / "report.json"
-    assert cli("report", str(account), snapshot, "--market", MARKET, "-o", str(out)).exit_code == 0
+    assert cli("report", str(account), snapshot, "--market", MARKET, "--methodology", preset,
+               "-o", str(out)).exit_code == 0
     report = json.loads(out.read_text())
     margin = json.loads(cli("margin", str(account), snapshot, "--model", "all", "--json").output)
     assert report["margin"] == margin
@@ -135,6 +140,10 @@ def test_a_png_report_and_a_report_without_market_data(tmp_path: Path) -> None:
     (["--add", "BTC-PERP"], "error: trade 'BTC-PERP': expected SYMBOL:QUANTITY, e.g. BTC-PERP:-2\n"),
     (["--add", "DOGE-PERP:1"], "error: trade 'DOGE-PERP:1': no instrument DOGE-PERP in snapshot zkmargin-demo epoch 1\n"),
     (["--market", str(EXAMPLES / "snapshot_span16.json")], None),
+    (["--market", MARKET, "--methodology", "deribit"],
+     "error: the 32 scenarios of methodology deribit are not the 16 of snapshot zkmargin-demo epoch 1: "
+     "give the methodology the snapshot was built with\n"),
+    (["--methodology", "no-such-preset"], None),
     (["-o", "report.txt"], "error: report.txt: cannot tell the format from the suffix; pass --format html|png|json\n"),
 ])
 def test_report_errors_are_one_line(args: list[str], message: str | None, tmp_path: Path) -> None:
@@ -177,3 +186,15 @@ def test_a_what_if_trade_pays_its_premium_at_mark_so_only_the_margin_moves(tmp_p
     assert paid["equity"] == report["margin"]["portfolio"]["equity"]   # USDC pays it at no haircut
     assert paid["mm"] == whatif["margin"]["portfolio"]["mm"] > report["margin"]["portfolio"]["mm"]
     assert whatif["claimable_threshold_bps"] == fp.BPS * paid["equity"] // paid["mm"]
+
+
+def test_each_groups_heat_map_shows_its_own_scenario_shocks_under_the_methodology() -> None:
+    method = load_methodology("span16").model_copy(update={"underlyings": {"ETH": PriceScan(fraction=Decimal("0.3"))}})
+    snapshot = build_snapshot(example_market(), method)
+    report = build_report(example_account("naked_short_calls"), snapshot, title="t", threshold_bps=10_000,
+                          market=example_market(), methodology=method)
+    btc, eth = ([s.price_shock_bps for s in report.scenarios_of(g)] for g in (1, 2))
+    assert list(report.scenarios_of(1)) == snapshot.scenarios   # the snapshot lists its lowest group's shocks
+    assert eth == [2 * p for p in btc] and max(eth) == 6_000
+    bare = build_report(example_account("naked_short_calls"), snapshot, title="t", threshold_bps=10_000)
+    assert bare.scenarios_of(2) == snapshot.scenarios   # without market data: the snapshot's list

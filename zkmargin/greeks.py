@@ -3,9 +3,10 @@
 The snapshot holds integers only (marks, risk arrays); sensitivities need the market data the
 snapshot was built from (spot, forwards, vols, rates: :class:`~zkmargin.market.Market`), priced
 by :func:`zkmargin.riskarrays.greeks`. :func:`check_market` first makes sure that market data is
-the snapshot's own: same venue and epoch, and for every held instrument, once priced under the
-snapshot's scenarios and quantized, the same contract terms, mark, add-on, short-option minimum
-and risk array (within one unit of PRICE_SCALE, since floats may differ in the last bit across
+the snapshot's own: same venue and epoch, the same scenarios under the methodology the snapshot
+was built with (:mod:`zkmargin.methodology`), and for every held instrument, once priced under
+that methodology and quantized, the same contract terms, mark, add-on, short-option minimum and
+risk array (within one unit of PRICE_SCALE, since floats may differ in the last bit across
 machines).
 
 USD conventions, per position (``q`` contracts, ``S`` the underlying's spot in USD):
@@ -26,9 +27,10 @@ from dataclasses import dataclass
 from zkmargin import fixedpoint as fp
 from zkmargin.errors import InputError
 from zkmargin.market import Market
+from zkmargin.methodology import Methodology
 from zkmargin.models import Account, RiskSnapshot
 from zkmargin.riskarrays import Greeks, greeks
-from zkmargin.snapshot_builder import build_snapshot_for
+from zkmargin.snapshot_builder import build_snapshot
 
 #: A 1 % move of the underlying, as a fraction.
 PERCENT = 0.01
@@ -64,8 +66,10 @@ def restrict_market(market: Market, instrument_ids: Sequence[int]) -> Market:
     return market.model_copy(update={"instruments": [i for i in market.instruments if i.id in keep]})
 
 
-def check_market(market: Market, snapshot: RiskSnapshot, instrument_ids: Sequence[int]) -> None:
-    """Raise :class:`InputError` unless ``market`` prices ``snapshot`` for the listed instruments."""
+def check_market(market: Market, methodology: Methodology, snapshot: RiskSnapshot,
+                 instrument_ids: Sequence[int]) -> None:
+    """Raise :class:`InputError` unless ``market`` under ``methodology`` prices ``snapshot`` for the
+    listed instruments."""
     where = f"market {market.venue} epoch {market.epoch}"
     if (market.venue, market.epoch) != (snapshot.venue, snapshot.epoch):
         raise InputError(f"{where} is not the market of snapshot {snapshot.venue} epoch {snapshot.epoch}")
@@ -73,7 +77,13 @@ def check_market(market: Market, snapshot: RiskSnapshot, instrument_ids: Sequenc
     missing = [i for i in instrument_ids if i not in listed]
     if missing:
         raise InputError(f"{where} does not list instrument {missing[0]}")
-    rebuilt = build_snapshot_for(restrict_market(market, instrument_ids), snapshot.scenarios).instruments_by_id
+    rebuilt_snapshot = build_snapshot(restrict_market(market, instrument_ids), methodology)
+    labels = [s.label for s in rebuilt_snapshot.scenarios]
+    if labels != [s.label for s in snapshot.scenarios]:
+        raise InputError(f"the {len(labels)} scenarios of methodology {methodology.name} are not the "
+                         f"{len(snapshot.scenarios)} of snapshot {snapshot.venue} epoch {snapshot.epoch}: "
+                         "give the methodology the snapshot was built with")
+    rebuilt = rebuilt_snapshot.instruments_by_id
     published = snapshot.instruments_by_id
     for i in instrument_ids:
         a, b = rebuilt[i], published[i]
@@ -82,8 +92,8 @@ def check_market(market: Market, snapshot: RiskSnapshot, instrument_ids: Sequenc
         off = max(abs(x - y) for x, y in zip([a.mark, a.addon, a.short_option_min, *a.risk],
                                              [b.mark, b.addon, b.short_option_min, *b.risk]))
         if terms_differ or off > REPRICE_TOLERANCE:
-            raise InputError(f"{where} does not reproduce snapshot instrument {b.symbol} "
-                             f"({'contract terms' if terms_differ else f'mark, add-ons or risk off by {off} units'})")
+            raise InputError(f"{where} under methodology {methodology.name} does not reproduce snapshot instrument "
+                             f"{b.symbol} ({'contract terms' if terms_differ else f'mark, add-ons or risk off by {off} units'})")
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,19 @@
 account's portfolio-margin health falls below 100 %, by repricing with the engine.
 
 A move of ``p`` bps of an underlying is a new market (:func:`shift_market`): its spot, its quoted
-forwards and every collateral asset named after it (``BTC`` collateral for the ``BTC``
-underlying) scale by ``1 + p / 10000``; option vols stay where they are (sticky strike, as in
-the scenarios); time does not pass. The venue's snapshot of that market is rebuilt with the same
-scenarios (:func:`zkmargin.snapshot_builder.build_snapshot_for`: marks, risk arrays, add-ons,
-short-option minima, collateral prices, all quantized as the venue would), the account is
-margined on it (:func:`zkmargin.portfolio.portfolio_margin`), and the futures' and perps'
-variation margin, which the venue settles into cash, is added to equity: per long contract the
-engine's own linear P&L of the move, quantized like a risk array (floor, PRICE_SCALE).
+forwards, its perps' own marks and every collateral asset named after it (``BTC`` collateral for
+the ``BTC`` underlying) scale by ``1 + p / 10000``; option vols stay where they are (sticky
+strike, as in the scenarios); time does not pass. The venue's snapshot of that market is rebuilt
+under the methodology the snapshot was built with (:func:`zkmargin.snapshot_builder.build_snapshot`:
+marks, risk arrays, add-ons, short-option minima, collateral prices, all quantized as the venue
+would). Its scenarios are the methodology's resolved on the moved market, as the venue would
+resolve them: a price scan given as a fraction of the price moves with the price, one given as an
+amount per underlying unit (SPAN) stays that amount, a smaller fraction of a higher price. The
+account is margined on it (:func:`zkmargin.portfolio.portfolio_margin`), and the futures' and
+perps' variation margin, which the venue settles, is added to equity as cash: per long contract
+the engine's own linear P&L of the move (:func:`zkmargin.riskarrays.scenario_pnl`; a coin-settled
+contract's coins converted at the coin's moved price), quantized like a risk array (floor,
+PRICE_SCALE).
 
 At move 0 the repriced figures are the snapshot's own, integer for integer.
 
@@ -25,17 +30,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-
-import numpy as np
+from fractions import Fraction
 
 from zkmargin import fixedpoint as fp
 from zkmargin.book import resolve
 from zkmargin.greeks import restrict_market
 from zkmargin.market import Market
-from zkmargin.models import Account, Kind, RiskSnapshot, Scenario
+from zkmargin.methodology import Methodology, ScenarioShape
+from zkmargin.models import Account, Kind
 from zkmargin.portfolio import FULL_HEALTH_BPS, MarginResult, portfolio_margin
 from zkmargin.riskarrays import instrument_terms, quantize, scenario_pnl
-from zkmargin.snapshot_builder import build_snapshot_for
+from zkmargin.scenarios import ScenarioSet
+from zkmargin.snapshot_builder import build_snapshot
 from zkmargin.terms import health
 
 #: Largest fall searched: -90 % (prices must stay positive).
@@ -49,6 +55,8 @@ SETTLED_KINDS = frozenset({Kind.FUTURE, Kind.PERP})
 
 #: Relative moves per group id, bps.
 Moves = Mapping[int, int]
+#: The one scenario of a move: the price moves, vols do not, all of the P&L counts.
+MOVE = ScenarioShape(label="move", scan_multiple=None, fixed_move=Fraction(0), vol="none", weight=Fraction(1))
 
 
 def shift_market(market: Market, moves: Moves) -> Market:
@@ -63,10 +71,13 @@ def shift_market(market: Market, moves: Moves) -> Market:
         expiries = [e.model_copy(update={"forward": e.forward * f}) if e.forward is not None else e
                     for e in u.expiries]
         underlyings.append(u.model_copy(update={"spot": u.spot * f, "expiries": expiries}))
+    instruments = [i.model_copy(update={"mark_price": i.mark_price * factor[i.group]})
+                   if i.mark_price is not None and i.group in factor else i for i in market.instruments]
     group_of_name = {u.name: u.id for u in market.underlyings}
     collateral = [c.model_copy(update={"price": c.price * factor[group_of_name[c.symbol]]})
                   if group_of_name.get(c.symbol) in factor else c for c in market.collateral]
-    return market.model_copy(update={"underlyings": underlyings, "collateral": collateral})
+    return market.model_copy(update={"underlyings": underlyings, "instruments": instruments,
+                                     "collateral": collateral})
 
 
 def freeze_vols(market: Market) -> Market:
@@ -103,35 +114,35 @@ class Repriced:
 
 
 class Repricer:
-    """Reprices one account under moves of its underlyings (see the module docstring)."""
+    """Reprices one account under moves of its underlyings (see the module docstring).
 
-    def __init__(self, account: Account, market: Market, snapshot: RiskSnapshot) -> None:
+    ``methodology``: the one the account's snapshot was built with (the market and the
+    methodology must reproduce the snapshot: :func:`zkmargin.greeks.check_market`).
+    """
+
+    def __init__(self, account: Account, market: Market, methodology: Methodology) -> None:
         held = [p.instrument for p in account.positions]
         self.account = account
-        self.scenarios = tuple(snapshot.scenarios)
+        self.methodology = methodology
         self.market = freeze_vols(restrict_market(market, held))
         self.groups = sorted({i.group for i in self.market.instruments})
-        terms = instrument_terms(self.market)
-        kinds = {i.id: i.kind for i in self.market.instruments}
-        self._settled = {i: k for k, i in enumerate(terms.ids) if kinds[i] in SETTLED_KINDS}
-        self._terms = terms
-        self._group = {i.id: i.group for i in self.market.instruments}
+        self._settled = restrict_market(self.market, [i.id for i in self.market.instruments
+                                                      if i.kind in SETTLED_KINDS])
+        self._terms = instrument_terms(self._settled)
+        self._row = {i: k for k, i in enumerate(self._terms.ids)}
 
     def variation(self, moves: Moves) -> int:
-        """Variation margin of the settled positions after ``moves``, VALUE_SCALE."""
-        total = 0
-        for p in self.account.positions:
-            row = self._settled.get(p.instrument)
-            move = moves.get(self._group[p.instrument], 0)
-            if row is None or move == 0:
-                continue
-            pnl = scenario_pnl(self._terms, [Scenario(label="move", price_shock_bps=move)])
-            total += p.quantity * int(quantize(np.asarray(pnl[row, 0]), "floor"))
-        return total
+        """Variation margin of the settled positions after ``moves``, VALUE_SCALE (module docstring)."""
+        move = ScenarioSet(self.methodology, (MOVE,), {g: (Fraction(moves.get(g, 0), fp.BPS),) for g in self.groups},
+                           {g: (Fraction(1),) for g in self.groups})
+        coin_factor = instrument_terms(shift_market(self._settled, moves)).coin / self._terms.coin
+        pnl = quantize(scenario_pnl(self._terms, move)[:, 0] * coin_factor, "floor")
+        return sum(p.quantity * int(pnl[self._row[p.instrument]]) for p in self.account.positions
+                   if p.instrument in self._row)
 
     def at(self, moves: Moves) -> Repriced:
         """The account margined after ``moves`` (bps per group id)."""
-        snapshot = build_snapshot_for(shift_market(self.market, moves), self.scenarios)
+        snapshot = build_snapshot(shift_market(self.market, moves), self.methodology)
         result = portfolio_margin(resolve(self.account, snapshot))
         return Repriced(dict(moves), result, self.variation(moves))
 

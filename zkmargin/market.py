@@ -7,7 +7,12 @@ haircut is a decimal string parsed exactly into :class:`~decimal.Decimal` (float
 * prices (``spot``, ``forward``, ``strike``, collateral ``price``): USD per unit of the underlying
   or asset; ``multiplier``: underlying units per contract;
 * ``rate``: continuously compounded annual rate (``"0.04"`` = 4 %), used for forwards
-  ``F = spot * exp(rate * T)`` and Black-76 discounting; ``T`` is ACT/365 from ``valuation_date``;
+  ``F = spot * exp(rate * T)`` and Black-76 discounting; ``T`` is ACT/365 in seconds
+  (``seconds / 31,536,000``) from ``valuation_time`` (default: ``valuation_date`` at 00:00 UTC);
+* expiries: ``"YYYY-MM-DD"`` (00:00 UTC) or a UTC timestamp ``"YYYY-MM-DDTHH:MM:SSZ"``;
+* a perp's ``mark_price``: USD per underlying unit, the perp's own mark (default: the spot);
+* coin-settled (``inverse``) futures and perps: ``multiplier`` is the contract's face in USD, the
+  P&L is paid in the ``settlement`` collateral asset and valued at its price;
 * vols: annualised lognormal vols as fractions (``"0.55"`` = 55 %);
 * haircuts and margin rates: fractions (``"0.05"`` = 5 %); the builder converts them to basis
   points rounding UP, against the trader.
@@ -18,7 +23,7 @@ An option's vol is its own ``vol`` if given, else the smile of its expiry (:clas
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
@@ -71,6 +76,34 @@ def _iso_date(v: object) -> date:
 IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 
+def _utc_time(v: object) -> datetime:
+    """``"YYYY-MM-DD"`` (00:00 UTC) or ``"YYYY-MM-DDTHH:MM:SS[.ffffff]Z"`` as an aware UTC datetime."""
+    if isinstance(v, datetime):
+        return v
+    if not isinstance(v, str):
+        raise ValueError(f"must be an ISO date or UTC timestamp string such as \"2025-01-31T08:00:00Z\", got {v!r}")
+    if "T" not in v:
+        return datetime.combine(_iso_date(v), time(), UTC)
+    if not v.endswith("Z"):
+        raise ValueError(f"{v!r}: a timestamp must be in UTC and end with 'Z'")
+    try:
+        return datetime.fromisoformat(v[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"{v!r} is not an ISO timestamp (YYYY-MM-DDTHH:MM:SSZ)") from None
+
+
+def format_utc_time(t: datetime) -> str:
+    """The text of a :data:`UtcTime`: the date alone at 00:00 UTC (so dates round-trip), else ``...Z``."""
+    if t.time() == time():
+        return t.date().isoformat()
+    return t.replace(tzinfo=None).isoformat() + "Z"
+
+
+#: A UTC instant written as a date (00:00 UTC) or a ``...Z`` timestamp; seconds count.
+UtcTime = Annotated[datetime, BeforeValidator(_utc_time), PlainSerializer(format_utc_time, return_type=str),
+                    WithJsonSchema({"type": "string", "description": "YYYY-MM-DD (00:00 UTC) or YYYY-MM-DDTHH:MM:SSZ"})]
+
+
 class Smile(StrictModel):
     """A quadratic smile in log-moneyness ``x = ln(K / F)``: ``vol = atm + skew * x + curvature * x**2``.
 
@@ -86,7 +119,7 @@ class Smile(StrictModel):
 class ExpiryTerms(StrictModel):
     """Per-expiry market data of one underlying: an optional quoted forward and smile."""
 
-    expiry: IsoDate
+    expiry: UtcTime
     forward: Positive | None = Field(default=None, description="USD; default spot * exp(rate * T)")
     smile: Smile | None = None
 
@@ -107,7 +140,7 @@ class Underlying(StrictModel):
             raise ValueError(f"underlying {self.name}: an expiry is listed twice")
         return self
 
-    def terms(self, expiry: date) -> ExpiryTerms | None:
+    def terms(self, expiry: datetime) -> ExpiryTerms | None:
         """The quoted terms of ``expiry``, if any."""
         return next((e for e in self.expiries if e.expiry == expiry), None)
 
@@ -121,8 +154,11 @@ class MarketInstrument(StrictModel):
     group: NonZeroId
     multiplier: Positive = Decimal(1)
     strike: Positive | None = Field(default=None, description="USD per underlying unit (options)")
-    expiry: IsoDate | None = Field(default=None, description="futures and options")
+    expiry: UtcTime | None = Field(default=None, description="futures and options")
     vol: Positive | None = Field(default=None, description="implied vol (options); default: the smile")
+    mark_price: Positive | None = Field(default=None, description="USD per underlying unit (perps); default: the spot")
+    inverse: bool = Field(default=False, description="coin-settled future or perp: multiplier = face in USD")
+    settlement: str | None = Field(default=None, description="collateral symbol an inverse contract settles in")
 
     @model_validator(mode="after")
     def _terms_match_kind(self) -> MarketInstrument:
@@ -131,6 +167,12 @@ class MarketInstrument(StrictModel):
             raise ValueError(f"instrument {self.symbol}: an option needs a strike")
         if not option and (self.strike is not None or self.vol is not None):
             raise ValueError(f"instrument {self.symbol}: only options have a strike or vol")
+        if self.mark_price is not None and self.kind is not Kind.PERP:
+            raise ValueError(f"instrument {self.symbol}: only perps have a mark_price")
+        if self.inverse and self.kind not in (Kind.FUTURE, Kind.PERP):
+            raise ValueError(f"instrument {self.symbol}: only futures and perps can be inverse (coin-settled)")
+        if self.inverse != (self.settlement is not None):
+            raise ValueError(f"instrument {self.symbol}: an inverse contract, and only one, names its settlement asset")
         dated = option or self.kind is Kind.FUTURE
         if dated != (self.expiry is not None):
             raise ValueError(f"instrument {self.symbol}: {self.kind.value} "
@@ -170,6 +212,7 @@ class Market(StrictModel):
     venue: str
     epoch: Epoch
     valuation_date: IsoDate
+    valuation_time: UtcTime | None = Field(default=None, description="default: valuation_date at 00:00 UTC")
     underlyings: list[Underlying] = Field(min_length=1)
     instruments: list[MarketInstrument]
     collateral: list[CollateralQuote] = Field(min_length=1, max_length=fp.MAX_ASSETS)
@@ -180,9 +223,12 @@ class Market(StrictModel):
         by_id = {u.id: u for u in self.underlyings}
         if len(by_id) != len(self.underlyings):
             raise ValueError("duplicate underlying id")
+        if self.valuation_time is not None and self.valuation_time.date() != self.valuation_date:
+            raise ValueError(f"valuation_time {format_utc_time(self.valuation_time)} is not on {self.valuation_date}")
+        now = self.now
         for u in self.underlyings:
-            if any(e.expiry <= self.valuation_date for e in u.expiries):
-                raise ValueError(f"underlying {u.name}: every expiry must lie after {self.valuation_date}")
+            if any(e.expiry <= now for e in u.expiries):
+                raise ValueError(f"underlying {u.name}: every expiry must lie after {format_utc_time(now)}")
         for field in ("id", "symbol"):
             keys = [getattr(i, field) for i in self.instruments]
             if len(set(keys)) != len(keys):
@@ -191,15 +237,30 @@ class Market(StrictModel):
             group = by_id.get(ins.group)
             if group is None:
                 raise ValueError(f"instrument {ins.symbol}: unknown group {ins.group}")
-            if ins.expiry is not None and ins.expiry <= self.valuation_date:
-                raise ValueError(f"instrument {ins.symbol}: expired ({ins.expiry} <= {self.valuation_date})")
+            if ins.expiry is not None and ins.expiry <= now:
+                raise ValueError(f"instrument {ins.symbol}: expired "
+                                 f"({format_utc_time(ins.expiry)} <= {format_utc_time(now)})")
             if ins.kind in OPTION_KINDS and ins.vol is None:
                 terms = group.terms(ins.expiry) if ins.expiry else None
                 if terms is None or terms.smile is None:
-                    raise ValueError(f"instrument {ins.symbol}: no vol and no smile for {group.name} {ins.expiry}")
+                    raise ValueError(f"instrument {ins.symbol}: no vol and no smile for {group.name} "
+                                     f"{format_utc_time(ins.expiry) if ins.expiry else None}")
         if [c.index for c in self.collateral] != list(range(len(self.collateral))):
             raise ValueError("collateral indices must be 0, 1, 2, ... in order")
+        coins = {c.symbol for c in self.collateral}
+        for ins in self.instruments:
+            if ins.settlement is not None and ins.settlement not in coins:
+                raise ValueError(f"instrument {ins.symbol}: settlement asset {ins.settlement} is not a collateral asset")
         return self
+
+    def collateral_price(self, symbol: str) -> Decimal:
+        """USD price of the collateral asset ``symbol`` (validated to exist for every settlement)."""
+        return next(c.price for c in self.collateral if c.symbol == symbol)
+
+    @property
+    def now(self) -> datetime:
+        """The valuation instant: ``valuation_time``, else ``valuation_date`` at 00:00 UTC."""
+        return self.valuation_time or datetime.combine(self.valuation_date, time(), UTC)
 
     def underlying(self, group: int) -> Underlying:
         """The underlying of a group id (validated to exist for every instrument)."""

@@ -146,14 +146,15 @@ def _sections(report: RiskReport) -> list[str]:
         out += ["<h2>Distance to a margin call</h2>",
                 _table(["underlying", "fall that triggers a call", "rise that triggers a call"], rows),
                 f"<p>All underlyings together in the worst direction ({escape(joint)}): {_distance(c.joint)}.</p>",
-                '<p class="note">Each move is repriced by the engine: the snapshot is rebuilt from the market '
-                "moved by that much (spot, forwards and collateral in that underlying; vols sticky-strike; no "
-                "time decay), the account margined on it and futures variation margin settled into cash. "
-                "Searched in 1% steps, refined to 1 bp.</p>"]
+                '<p class="note">Each move is repriced by the engine: the snapshot is rebuilt, under its own '
+                "methodology, from the market moved by that much (spot, forwards, perp marks and collateral in "
+                "that underlying; vols sticky-strike; no time decay), the account margined on it and futures "
+                "variation margin settled into cash. Searched in 1% steps, refined to 1 bp.</p>"]
         out += [charts[f"{g.name} distance to a margin call"] for g in report.groups]
     else:
         out += ["<h2>Distance to a margin call</h2>",
-                "<p>Needs the snapshot's market data: run with <code>--market MARKET.json</code>.</p>"]
+                "<p>Needs the snapshot's market data: run with <code>--market MARKET.json</code> (and the "
+                "snapshot's <code>--methodology</code> if not span16).</p>"]
 
     if report.whatif is not None:
         w = report.whatif

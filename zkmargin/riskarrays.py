@@ -3,14 +3,21 @@
 Pricing, per contract (the multiplier included), in USD:
 
 * options: Black-76 on the forward ``F`` of their expiry (quoted, else ``spot * exp(rate * T)``),
-  discounted at ``exp(-rate * T)``, ``T`` in years ACT/365 from the valuation date, vol quoted or
-  from the expiry's smile (:class:`zkmargin.market.Smile`, sticky strike);
-* linear instruments track a reference price: the spot for spot and perps, the forward of the
-  expiry for dated futures; a move of the underlying by ``p`` moves it by ``ref * p``.
+  discounted at ``exp(-rate * T)``, ``T`` in years ACT/365 counted in seconds from the market's
+  valuation instant, vol quoted or from the expiry's smile (:class:`zkmargin.market.Smile`,
+  sticky strike); a vol or time of 0 prices the option at its discounted intrinsic value;
+* linear instruments track a reference price: the spot for spot, the perp's own mark price (else
+  the spot) for perps, the forward of the expiry for dated futures; a move of the underlying by
+  ``m`` moves it by ``ref * m``;
+* coin-settled (inverse) futures and perps of face ``N`` USD are worth ``N / ref`` coins: a long
+  gains ``N / ref * m / (1 + m)`` coins, valued at the settlement asset's (unshocked) USD price.
 
-Risk array entry ``(i, s)``: ``(value_i(shocked by s) - value_i(now)) * weight_s``, the shocks as
-in :mod:`zkmargin.scenarios`. Linear P&L is computed directly as ``ref * mult * p * w`` (no
-cancellation); option P&L as a difference of Black-76 values.
+Risk array entry ``(i, s)``: ``(value_i(shocked by s) - value_i(now)) * weight``, the shocks and
+weights of :class:`zkmargin.scenarios.ScenarioSet` (per group), the vol shocks of the methodology
+(:func:`zkmargin.methodology.shocked_vol`, per option: term scaling uses its own time to expiry),
+and time moved on by the methodology's look-ahead. Linear P&L is computed directly as
+``ref * mult * (m * w)`` with ``m * w`` exact (no cancellation); option P&L as a difference of
+Black-76 values.
 
 Everything here is float and machine-dependent in the last bit; only :func:`quantize` turns it
 into the integers of the canonical snapshot. The Greeks are for explanation only and never enter
@@ -20,9 +27,8 @@ a snapshot or a proof.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from fractions import Fraction
 from typing import Literal
 
@@ -32,13 +38,15 @@ import numpy.typing as npt
 from zkmargin import fixedpoint as fp
 from zkmargin.errors import InputError
 from zkmargin.market import OPTION_KINDS, Market, MarketInstrument
-from zkmargin.models import Account, Kind, Scenario
+from zkmargin.methodology import YEAR_SECONDS, shocked_vol
+from zkmargin.models import Account, Kind
+from zkmargin.scenarios import ScenarioSet
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Day count: ACT/365.
-YEAR_DAYS = 365
+#: Calendar days in the ACT/365 year (theta is reported per day).
+YEAR_DAYS = YEAR_SECONDS // 86_400
 #: Vega is reported per vol point (0.01 of annualised vol).
 VOL_POINT = 0.01
 
@@ -74,13 +82,18 @@ def black76(forward: npt.ArrayLike, strike: npt.ArrayLike, years: npt.ArrayLike,
 
     ``call = exp(-rT) (F N(d1) - K N(d2))``, ``put = exp(-rT) (K N(-d2) - F N(-d1))`` with
     ``d1 = (ln(F/K) + vol^2 T / 2) / (vol sqrt(T))``, ``d2 = d1 - vol sqrt(T)``; requires
-    ``F, K, T, vol > 0``.
+    ``F, K > 0`` and ``T, vol >= 0``: where ``vol sqrt(T) = 0`` the premium is the discounted
+    intrinsic value ``exp(-rT) max(F - K, 0)`` (call) or ``exp(-rT) max(K - F, 0)`` (put).
     """
-    f, k, t = _floats(forward), _floats(strike), _floats(years)
-    d1, d2 = _d1_d2(f, k, t, _floats(vol))
+    f, k, t, v = np.broadcast_arrays(_floats(forward), _floats(strike), _floats(years), _floats(vol))
     df = np.exp(-_floats(rate) * t)
-    call = df * (f * norm_cdf(d1) - k * norm_cdf(d2))
-    put = df * (k * norm_cdf(-d2) - f * norm_cdf(-d1))
+    flat = v * np.sqrt(t) == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d1, d2 = _d1_d2(f, k, t, v)
+        call = df * (f * norm_cdf(d1) - k * norm_cdf(d2))
+        put = df * (k * norm_cdf(-d2) - f * norm_cdf(-d1))
+    call = np.where(flat, df * np.maximum(f - k, 0.0), call)
+    put = np.where(flat, df * np.maximum(k - f, 0.0), put)
     return np.where(is_call, call, put)
 
 
@@ -90,15 +103,19 @@ class Terms:
 
     ids: tuple[int, ...]
     kinds: tuple[Kind, ...]
+    groups: tuple[int, ...]
     spot: FloatArray        # USD per underlying unit
-    ref: FloatArray         # USD: spot (spot, perp) or forward of the expiry (future, option)
+    ref: FloatArray         # USD: spot (spot), perp mark (perp), forward of the expiry (future, option)
     multiplier: FloatArray  # underlying units per contract
     strike: FloatArray      # USD, options only (1 elsewhere, unused)
-    years: FloatArray       # time to expiry, options only (1 elsewhere, unused)
+    seconds: FloatArray     # time to expiry in seconds, options only (1 year elsewhere, unused)
+    years: FloatArray       # seconds / 31,536,000
     vol: FloatArray         # annualised, options only (1 elsewhere, unused)
     rate: FloatArray        # continuously compounded
+    coin: FloatArray        # USD per settlement coin (inverse contracts; 1 elsewhere, unused)
     is_option: BoolArray
     is_call: BoolArray
+    is_inverse: BoolArray
 
     @property
     def options(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, BoolArray]:
@@ -107,37 +124,38 @@ class Terms:
         return self.ref[m], self.strike[m], self.years[m], self.vol[m], self.rate[m], self.is_call[m]
 
 
-def years_between(start: date, end: date) -> float:
-    """ACT/365 year fraction from ``start`` to ``end``."""
-    return (end - start).days / YEAR_DAYS
+def seconds_to(market: Market, ins: MarketInstrument) -> int:
+    """Whole seconds from the market's valuation instant to the instrument's expiry."""
+    assert ins.expiry is not None
+    return int((ins.expiry - market.now).total_seconds())
 
 
-def _forward(market: Market, ins: MarketInstrument) -> float:
+def _reference(market: Market, ins: MarketInstrument) -> float:
     u = market.underlying(ins.group)
     if ins.expiry is None:
-        return float(u.spot)
+        return float(ins.mark_price if ins.mark_price is not None else u.spot)
     terms = u.terms(ins.expiry)
     if terms is not None and terms.forward is not None:
         return float(terms.forward)
-    return float(u.spot) * math.exp(float(u.rate) * years_between(market.valuation_date, ins.expiry))
+    return float(u.spot) * math.exp(float(u.rate) * (seconds_to(market, ins) / YEAR_SECONDS))
 
 
 def _option_terms(market: Market, ins: MarketInstrument, forward: float) -> tuple[float, float, float]:
-    """``(strike, years, vol)`` of an option; ``(1, 1, 1)`` placeholders for a linear instrument."""
+    """``(strike, seconds, vol)`` of an option; ``(1, 1 year, 1)`` placeholders for a linear instrument."""
     if ins.strike is None or ins.expiry is None:
-        return 1.0, 1.0, 1.0
-    years = years_between(market.valuation_date, ins.expiry)
+        return 1.0, float(YEAR_SECONDS), 1.0
+    seconds = float(seconds_to(market, ins))
     if ins.vol is not None:
-        return float(ins.strike), years, float(ins.vol)
+        return float(ins.strike), seconds, float(ins.vol)
     terms = market.underlying(ins.group).terms(ins.expiry)
     smile = terms.smile if terms is not None else None
     if smile is None:
-        raise InputError(f"instrument {ins.symbol}: no vol and no smile for its expiry {ins.expiry}")
+        raise InputError(f"instrument {ins.symbol}: no vol and no smile for its expiry")
     x = math.log(float(ins.strike) / forward)
     vol = float(smile.atm_vol) + float(smile.skew) * x + float(smile.curvature) * x * x
     if vol <= 0:
         raise InputError(f"instrument {ins.symbol}: the smile gives a non-positive vol {vol:.6g}")
-    return float(ins.strike), years, vol
+    return float(ins.strike), seconds, vol
 
 
 def instrument_terms(market: Market) -> Terms:
@@ -145,31 +163,54 @@ def instrument_terms(market: Market) -> Terms:
     rows = []
     for ins in market.instruments:
         u = market.underlying(ins.group)
-        ref = _forward(market, ins)
-        rows.append((float(u.spot), ref, float(ins.multiplier), *_option_terms(market, ins, ref), float(u.rate)))
-    cols = np.array(rows, dtype=np.float64).reshape(len(rows), 7).T
+        ref = _reference(market, ins)
+        coin = float(market.collateral_price(ins.settlement)) if ins.settlement is not None else 1.0
+        rows.append((float(u.spot), ref, float(ins.multiplier), *_option_terms(market, ins, ref), float(u.rate), coin))
+    cols = np.array(rows, dtype=np.float64).reshape(len(rows), 8).T
     kinds = tuple(i.kind for i in market.instruments)
     return Terms(
-        ids=tuple(i.id for i in market.instruments), kinds=kinds,
-        spot=cols[0], ref=cols[1], multiplier=cols[2], strike=cols[3], years=cols[4], vol=cols[5],
-        rate=cols[6], is_option=np.array([k in OPTION_KINDS for k in kinds], dtype=bool),
+        ids=tuple(i.id for i in market.instruments), kinds=kinds, groups=tuple(i.group for i in market.instruments),
+        spot=cols[0], ref=cols[1], multiplier=cols[2], strike=cols[3], seconds=cols[4],
+        years=cols[4] / YEAR_SECONDS, vol=cols[5],
+        rate=cols[6], coin=cols[7], is_option=np.array([k in OPTION_KINDS for k in kinds], dtype=bool),
+        is_inverse=np.array([i.inverse for i in market.instruments], dtype=bool),
         is_call=np.array([k is Kind.CALL for k in kinds], dtype=bool))
 
 
-def scenario_pnl(terms: Terms, scenarios: Sequence[Scenario]) -> FloatArray:
+def _exact_ratio(x: Fraction) -> tuple[float, float]:
+    """``x`` as ``(numerator, denominator)`` floats, over 10**8 when that is exact (whole bps x bps)."""
+    scaled = x * fp.BPS * fp.BPS
+    if scaled.denominator == 1:
+        return float(scaled.numerator), float(fp.BPS * fp.BPS)
+    return float(x.numerator), float(x.denominator)
+
+
+def scenario_pnl(terms: Terms, scenarios: ScenarioSet) -> FloatArray:
     """Weighted P&L per long contract, USD, shape ``(instruments, scenarios)``."""
-    price_bps = np.array([s.price_shock_bps for s in scenarios], dtype=np.float64)
-    vol_bps = np.array([s.vol_shock_bps for s in scenarios], dtype=np.float64)
-    weight_bps = np.array([s.weight_bps for s in scenarios], dtype=np.float64)
-    # price_bps * weight_bps is an exact integer in float64: the linear P&L rounds only twice
-    pnl = (terms.ref * terms.multiplier)[:, None] * (price_bps * weight_bps)[None, :] / (fp.BPS * fp.BPS)
+    n = len(scenarios.shapes)
+    moves = [scenarios.moves[g] for g in terms.groups]
+    weights = [scenarios.weights[g] for g in terms.groups]
+    # m * w (inverse: m / (1 + m) * w) is exact; over 10**8 as whole bps x bps it reproduces the
+    # integer-bps grids bit for bit
+    ratio = np.array([[_exact_ratio(m / (1 + m) * w if inverse else m * w) for m, w in zip(ms, ws)]
+                      for ms, ws, inverse in zip(moves, weights, terms.is_inverse)],
+                     dtype=np.float64).reshape(len(moves), n, 2)
+    base = np.where(terms.is_inverse, terms.multiplier * terms.coin / terms.ref, terms.ref * terms.multiplier)
+    pnl = base[:, None] * ratio[:, :, 0] / ratio[:, :, 1]
     m = terms.is_option
     if m.any():
+        method = scenarios.methodology
         fwd, strike, years, vol, rate, call = terms.options
+        seconds = terms.seconds[m]
+        move = np.array([[float(x) for x in row] for row, o in zip(moves, m) if o], dtype=np.float64)
+        weight = np.array([[float(x) for x in row] for row, o in zip(weights, m) if o], dtype=np.float64)
+        shocked_vols = np.array([[shocked_vol(method.vol, v, t, d) for d in scenarios.vol]
+                                 for v, t in zip(vol, seconds)], dtype=np.float64).reshape(len(vol), n)
+        later = np.maximum(years - float(method.lookahead_days) * 86_400 / YEAR_SECONDS, 0.0)
         now = black76(fwd, strike, years, vol, rate, call)
-        shocked = black76(fwd[:, None] * (1 + price_bps / fp.BPS), strike[:, None], years[:, None],
-                          vol[:, None] * (1 + vol_bps / fp.BPS), rate[:, None], call[:, None])
-        pnl[m] = (shocked - now[:, None]) * terms.multiplier[m][:, None] * (weight_bps / fp.BPS)
+        shocked = black76(fwd[:, None] * (1 + move), strike[:, None], later[:, None], shocked_vols,
+                          rate[:, None], call[:, None])
+        pnl[m] = (shocked - now[:, None]) * terms.multiplier[m][:, None] * weight
     return pnl
 
 
@@ -235,14 +276,16 @@ def greeks(market: Market) -> dict[int, Greeks]:
     """Spot Greeks per contract (multiplier included), by instrument id.
 
     Forwards move with the spot (``dF/dS = F/S``), so an option's spot delta is its Black-76
-    forward delta times ``F/S`` and a future's delta is ``F/S`` per underlying unit. Theta is
-    Black-76's at a fixed forward, ``r V - exp(-rT) F n(d1) vol / (2 sqrt(T))`` per year, over
-    :data:`YEAR_DAYS`; linear instruments have none (their mark is not a premium).
+    forward delta times ``F/S`` and a future's delta is ``F/S`` per underlying unit. An inverse
+    contract of face ``N`` (its multiplier) worth ``N / F`` coins at ``P`` USD each has delta
+    ``N P / (F S)`` and gamma ``-2 N P / (F S^2)``. Theta is Black-76's at a fixed forward,
+    ``r V - exp(-rT) F n(d1) vol / (2 sqrt(T))`` per year, over :data:`YEAR_DAYS`; linear
+    instruments have none (their mark is not a premium).
     """
     t = instrument_terms(market)
     dfds = t.ref / t.spot
-    delta = dfds.copy()
-    gamma = np.zeros_like(delta)
+    delta = np.where(t.is_inverse, t.coin / (t.ref * t.spot), dfds)
+    gamma = np.where(t.is_inverse, -2.0 * t.coin / (t.ref * t.spot**2), 0.0)
     vega = np.zeros_like(delta)
     theta = np.zeros_like(delta)
     if t.is_option.any():

@@ -79,14 +79,15 @@ def margin_panel(ax: Axes, report: RiskReport) -> None:
 
 
 def heatmap_panel(ax: Axes, report: RiskReport, group: GroupRow) -> None:
-    """Group P&L per scenario on a price-shock x vol-shock grid; the worst scenario outlined
-    (solid when its loss is the requirement, dashed when the short-option minimum binds instead).
-    When two scenarios share a cell the worse P&L is shown; empty cells are scenarios not in the grid."""
+    """Group P&L per scenario on a price-shock x vol-shock grid (the group's own shocks and
+    weights, :meth:`RiskReport.scenarios_of`); the worst scenario outlined (solid when its loss is
+    the requirement, dashed when the short-option minimum binds instead). When two scenarios share
+    a cell the worse P&L is shown; empty cells are scenarios not in the grid."""
     import numpy as np
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.patches import Patch, Rectangle
 
-    scenarios = report.snapshot.scenarios
+    scenarios = report.scenarios_of(group.group)
     pnl = report.portfolio.group_pnl[group.index]
     prices = sorted({s.price_shock_bps for s in scenarios})
     vols = sorted({s.vol_shock_bps for s in scenarios}, reverse=True)

@@ -6,7 +6,8 @@ optional :class:`Market`), so any source of an account can feed it. Margin figur
 engine's integers (:mod:`zkmargin.portfolio`, :mod:`zkmargin.cross`, :mod:`zkmargin.isolated`,
 the circuit's values bit for bit); :func:`report_json` writes them exactly as ``zkmargin margin
 --model all --json`` does. Greeks and the distance to a margin call need the market data the
-snapshot was built from; without it those sections are absent.
+snapshot was built from and the methodology it was built under; without the market data those
+sections are absent.
 
 Requirement attribution (:attr:`PositionRow.requirement`): IM = sum over groups of the binding
 term + add-ons, and each position gets its exact integer part of it: its add-on, plus its part of
@@ -27,9 +28,11 @@ from zkmargin.greeks import PositionGreeks, UsdGreeks, check_market, group_total
 from zkmargin.margin import Comparison, compare
 from zkmargin.margincall import MOVE_FLOOR_BPS, CallDistance, CallReport, Repriced, Repricer, curve, distances
 from zkmargin.market import Market
-from zkmargin.models import Account, RiskSnapshot
+from zkmargin.methodology import DEFAULT_METHODOLOGY, Methodology, as_methodology
+from zkmargin.models import Account, RiskSnapshot, Scenario
 from zkmargin.portfolio import MarginResult
 from zkmargin.report import result_json, usd
+from zkmargin.scenarios import scenario_set
 from zkmargin.terms import Health, health
 from zkmargin.whatif import Hedge, Trade, apply_trades, hedge
 
@@ -122,6 +125,13 @@ class RiskReport:
     whatif: WhatIf | None = None
     calls: CallReport | None = None
     curves: dict[int, Curve] = field(default_factory=dict)
+    group_scenarios: dict[int, tuple[Scenario, ...]] = field(default_factory=dict)
+
+    def scenarios_of(self, group: int) -> Sequence[Scenario]:
+        """Group id ``group``'s scenarios: its own price shocks and weights (the methodology resolved
+        on the market) when the report has market data, else the snapshot's list, whose shocks are
+        those of its lowest group id (:mod:`zkmargin.scenarios`)."""
+        return self.group_scenarios.get(group, self.snapshot.scenarios)
 
     @property
     def portfolio(self) -> MarginResult:
@@ -162,11 +172,14 @@ def _curve(repricer: Repricer, report: CallReport, group: int) -> Curve:
 
 
 def build_report(account: Account, snapshot: RiskSnapshot, *, title: str, threshold_bps: int,
-                 market: Market | None = None, trades: Sequence[Trade] = ()) -> RiskReport:
+                 market: Market | None = None, methodology: Methodology | str = DEFAULT_METHODOLOGY,
+                 trades: Sequence[Trade] = ()) -> RiskReport:
     """Compute every section of the report for ``account`` under ``snapshot``.
 
-    ``market``: the snapshot's market data (checked by :func:`zkmargin.greeks.check_market`),
-    needed for Greeks and the distance to a margin call. ``trades``: the what-if trades.
+    ``market``: the snapshot's market data, needed for Greeks and the distance to a margin call;
+    ``methodology`` (a :class:`Methodology`, a preset name or a file): the one the snapshot was
+    built with, under which each move rebuilds it. The two are checked to reproduce the snapshot
+    (:func:`zkmargin.greeks.check_market`). ``trades``: the what-if trades.
     """
     book = resolve(account, snapshot)
     comparison = compare(book, threshold_bps)
@@ -180,12 +193,16 @@ def build_report(account: Account, snapshot: RiskSnapshot, *, title: str, thresh
     per_group: dict[int, UsdGreeks] = {}
     calls: CallReport | None = None
     curves: dict[int, Curve] = {}
+    group_scenarios: dict[int, tuple[Scenario, ...]] = {}
     if market is not None:
-        check_market(market, snapshot, held)
+        method = as_methodology(methodology)
+        check_market(market, method, snapshot, held)
+        grid = scenario_set(method, market)
+        group_scenarios = {g: tuple(grid.group_scenarios(g)) for g in grid.moves}
         pg = position_greeks(account, market)
         per_position = {p.instrument: p for p in pg}
         per_group = group_totals(pg)
-        repricer = Repricer(account, market, snapshot)
+        repricer = Repricer(account, market, method)
         calls = distances(repricer)
         curves = {g: _curve(repricer, calls, g) for g in repricer.groups}
 
@@ -203,7 +220,7 @@ def build_report(account: Account, snapshot: RiskSnapshot, *, title: str, thresh
         premium = sum(t.quantity * by_id[t.instrument].mark for t in trades)
         whatif = WhatIf(tuple(trades), after, compare(resolve(after, snapshot), threshold_bps), premium)
     return RiskReport(title, account, snapshot, book, comparison, groups, positions,
-                      tuple(hedge(account, snapshot)), whatif, calls, curves)
+                      tuple(hedge(account, snapshot)), whatif, calls, curves, group_scenarios)
 
 
 def _distance_json(d: CallDistance) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from decimal import Decimal
+from fractions import Fraction
 from statistics import NormalDist
 
 import numpy as np
@@ -13,8 +15,9 @@ import pytest
 from tests.examples import example_account, example_market, example_snapshot
 from zkmargin.errors import InputError
 from zkmargin.greeks import check_market, group_totals, position_greeks, usd_greeks
-from zkmargin.models import Scenario
+from zkmargin.methodology import Methodology, PriceScan, ScenarioShape, SpanGrid, VolShock, load_methodology
 from zkmargin.riskarrays import YEAR_DAYS, greeks, instrument_terms, marks, scenario_pnl
+from zkmargin.scenarios import ScenarioSet
 
 N = NormalDist()
 #: Relative bump of the finite differences (spot and vol), and of time in years.
@@ -22,10 +25,18 @@ H_BPS = 1
 H_YEARS = 1e-5
 
 
-def bumped(price_bps: float, vol_bps: float = 0.0) -> np.ndarray:
-    """The engine's P&L per contract of every instrument under one unweighted shock."""
-    shock = Scenario.model_construct(label="bump", price_shock_bps=price_bps, vol_shock_bps=vol_bps, weight_bps=10_000)
-    return scenario_pnl(instrument_terms(example_market()), [shock])[:, 0]
+def bumped(price_bps: int, vol_bps: int = 0) -> np.ndarray:
+    """The engine's P&L per contract of every instrument under one unweighted shock (a relative
+    vol shock of ``vol_bps``, no look-ahead)."""
+    vol = Decimal(abs(vol_bps)) / 10_000
+    method = Methodology(name="bump", price_scan=PriceScan(fraction=Decimal("0.5")), vol=VolShock(up=vol, down=vol),
+                         span=SpanGrid())
+    move = Fraction(price_bps, 10_000)
+    shape = ScenarioShape(label="bump", scan_multiple=None, fixed_move=move,
+                          vol="up" if vol_bps > 0 else "down" if vol_bps < 0 else "none", weight=Fraction(1))
+    groups = [u.id for u in example_market().underlyings]
+    bump = ScenarioSet(method, (shape,), {g: (move,) for g in groups}, {g: (Fraction(1),) for g in groups})
+    return scenario_pnl(instrument_terms(example_market()), bump)[:, 0]
 
 
 def test_option_greeks_match_finite_differences_of_the_engines_pricer() -> None:
@@ -106,14 +117,23 @@ def test_usd_greeks_of_a_future_are_its_notional_in_delta_only() -> None:
     assert (usd.gamma_usd, usd.vega_usd, usd.theta_usd) == (0.0, 0.0, 0.0)
 
 
-def test_the_market_must_reproduce_the_example_snapshot() -> None:
+def test_the_market_and_methodology_must_reproduce_the_example_snapshot() -> None:
     held = [136, 140, 133, 103]
-    check_market(example_market(), example_snapshot(), held)
+    span16, deribit = load_methodology("span16"), load_methodology("deribit")
+    check_market(example_market(), span16, example_snapshot(), held)
+    check_market(example_market(), deribit, example_snapshot("deribit"), held)
     with pytest.raises(InputError, match="is not the market of snapshot"):
-        check_market(example_market().model_copy(update={"epoch": 2}), example_snapshot(), held)
+        check_market(example_market().model_copy(update={"epoch": 2}), span16, example_snapshot(), held)
     moved = example_market().model_copy(update={"underlyings": [
         u.model_copy(update={"spot": u.spot + 1}) for u in example_market().underlyings]})
-    with pytest.raises(InputError, match="does not reproduce snapshot instrument BTC-2JUL25-105000-C"):
-        check_market(moved, example_snapshot(), [140])
+    with pytest.raises(InputError, match="under methodology span16 does not reproduce snapshot instrument "
+                                         "BTC-2JUL25-105000-C"):
+        check_market(moved, span16, example_snapshot(), [140])
     with pytest.raises(InputError, match="does not list instrument 999"):
-        check_market(example_market(), example_snapshot(), [999])
+        check_market(example_market(), span16, example_snapshot(), [999])
+    with pytest.raises(InputError, match="the 32 scenarios of methodology deribit are not the 16 of snapshot "
+                                         "zkmargin-demo epoch 1: give the methodology the snapshot was built with"):
+        check_market(example_market(), deribit, example_snapshot(), held)
+    # same scenario labels, other vol shocks: the risk arrays tell them apart
+    with pytest.raises(InputError, match="under methodology span does not reproduce"):
+        check_market(example_market(), load_methodology("span"), example_snapshot(), held)

@@ -22,8 +22,9 @@ from zkmargin.io import parse_model
 from zkmargin.market import Market
 from zkmargin.models import Account, RiskSnapshot
 from zkmargin.portfolio import portfolio_margin
+from zkmargin.methodology import load_methodology, preset_names
 from zkmargin.riskarrays import account_greeks, black76, greeks, instrument_terms, marks, quantize, scenario_pnl
-from zkmargin.scenarios import PRESETS, Deribit, Span16, preset_scenarios
+from zkmargin.scenarios import scenario_set
 from zkmargin.snapshot_builder import build_snapshot
 
 SPOT = 100_000
@@ -199,9 +200,9 @@ def test_quantize_refuses_non_finite_values() -> None:
 
 
 def test_every_loss_in_the_snapshot_is_rounded_up(market: Market) -> None:
-    for preset in PRESETS:
+    for preset in preset_names():
         snap = build_snapshot(market, preset)
-        pnl = scenario_pnl(instrument_terms(market), snap.scenarios)
+        pnl = scenario_pnl(instrument_terms(market), scenario_set(load_methodology(preset), market))
         for row, ins in zip(pnl, market.instruments):
             risk = snap.instruments_by_id[ins.id].risk
             assert all(r <= Fraction(float(p)) * fp.PRICE_SCALE < r + 1 for r, p in zip(risk, row))
@@ -229,43 +230,39 @@ def test_perp_against_future_leaves_only_the_basis_at_risk(market: Market, span1
 
 # ---- presets ----
 
-def test_span16_is_cme_spans_sixteen_scenarios() -> None:
-    grid = Span16()
-    scen = preset_scenarios("span16")
+def test_span16_is_cme_spans_sixteen_scenarios(market: Market) -> None:
+    scen = build_snapshot(market, "span16").scenarios
     assert len(scen) == 16
     extremes = [s for s in scen if s.weight_bps == 3500]
     assert [(s.price_shock_bps, s.vol_shock_bps) for s in extremes] == [(3000, 0), (-3000, 0)]
-    assert scen[14:] == tuple(extremes)
+    assert scen[14:] == extremes
     core = scen[:14]
-    assert all(s.weight_bps == fp.BPS and abs(s.vol_shock_bps) == grid.vol_scan_bps for s in core)
+    assert all(s.weight_bps == fp.BPS and abs(s.vol_shock_bps) == 2500 for s in core)
     assert sorted({s.price_shock_bps for s in core}) == [-1500, -1000, -500, 0, 500, 1000, 1500]
     assert all(a.price_shock_bps == b.price_shock_bps and a.vol_shock_bps == -b.vol_shock_bps
                for a, b in zip(core[::2], core[1::2]))
 
 
-def test_deribit_has_27_core_and_5_dampened_tail_scenarios() -> None:
-    scen = preset_scenarios("deribit")
+def test_deribit_has_27_core_and_5_capped_tail_scenarios(market: Market) -> None:
+    scen = build_snapshot(market, "deribit").scenarios
     assert len(scen) == 32
     core, tail = scen[:27], scen[27:]
     assert sorted({s.price_shock_bps for s in core}) == list(range(-1600, 1601, 400))
-    assert {s.vol_shock_bps for s in core} == {Deribit().vol_up_bps, 0, -Deribit().vol_down_bps}
+    assert {s.vol_shock_bps for s in core} == {5000, 0, -2500}
     assert all(s.weight_bps == fp.BPS for s in core)
-    assert all(0 < s.weight_bps < fp.BPS and abs(s.price_shock_bps) > 1600 for s in tail)
+    assert [s.price_shock_bps for s in tail] == [-6600, -3300, 5000, 10000, 20000]
+    assert all(s.vol_shock_bps == 5000 and abs(s.price_shock_bps) * s.weight_bps <= 1600 * fp.BPS for s in tail)
 
 
-def test_grids_refuse_uneven_steps_and_unknown_presets() -> None:
-    with pytest.raises(ValueError, match="divisible by 3"):
-        Span16(price_scan_bps=1000).scenarios()
-    with pytest.raises(ValueError, match="multiple of"):
-        Deribit(price_range_bps=1000, price_steps=3).scenarios()
-    with pytest.raises(InputError, match="known: span16, deribit"):
-        preset_scenarios("cme")
+def test_unknown_presets_and_files_are_refused_with_the_preset_list() -> None:
+    with pytest.raises(InputError, match="presets: deribit, derive-pmrm2, span, span16"):
+        load_methodology("cme")
 
 
 # ---- determinism, bounds, input errors ----
 
 def test_building_twice_gives_byte_identical_json(market: Market) -> None:
-    for preset in PRESETS:
+    for preset in preset_names():
         first = build_snapshot(market, preset).model_dump_json(indent=2)
         again = build_snapshot(make_market(json.loads(market.model_dump_json())), preset).model_dump_json(indent=2)
         assert first == again
@@ -328,5 +325,5 @@ def test_account_greeks_sum_positions_per_group(market: Market) -> None:
 
 
 def test_vectorized_pnl_has_one_row_per_instrument_and_one_column_per_scenario(market: Market) -> None:
-    pnl = scenario_pnl(instrument_terms(market), preset_scenarios("deribit"))
+    pnl = scenario_pnl(instrument_terms(market), scenario_set(load_methodology("deribit"), market))
     assert pnl.shape == (len(market.instruments), 32) and pnl.dtype == np.float64

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from zkmargin.cli.options import threshold_option
+from zkmargin.cli.options import methodology_option, threshold_option
 
 FORMATS = ("html", "png", "json")
 
@@ -27,16 +27,18 @@ FORMATS = ("html", "png", "json")
                    "default: from the output's suffix.")
 @click.option("--market", type=click.Path(dir_okay=False, path_type=Path), envvar="ZKMARGIN_MARKET",
               help="The snapshot's MARKET.json (spot, forwards, vols): adds Greeks and the distance to a margin "
-                   "call; refused unless it reproduces the snapshot. [env var: ZKMARGIN_MARKET]")
+                   "call; refused unless it reproduces the snapshot under --methodology. [env var: ZKMARGIN_MARKET]")
+@methodology_option
 @click.option("--add", "adds", multiple=True, metavar="SYMBOL:QTY",
               help="What-if trade in contracts, e.g. BTC-PERP:-2 (repeatable): new MM and health side by side.")
 @threshold_option
-def command(account: Path, snapshot: Path, output: Path, fmt: str | None, market: Path | None,
+def command(account: Path, snapshot: Path, output: Path, fmt: str | None, market: Path | None, methodology: str,
             adds: tuple[str, ...], threshold_bps: int) -> None:
     """Write the report and print why the margin is what it is."""
     from zkmargin.errors import InputError
     from zkmargin.io import load_account, load_model, write_atomic
     from zkmargin.market import load_market
+    from zkmargin.methodology import load_methodology
     from zkmargin.models import RiskSnapshot
     from zkmargin.riskreport import build_report, explain, report_json
     from zkmargin.whatif import parse_trade
@@ -48,6 +50,7 @@ def command(account: Path, snapshot: Path, output: Path, fmt: str | None, market
     snap = load_model(RiskSnapshot, snapshot)
     report = build_report(acc, snap, title=acc.name or account.stem, threshold_bps=threshold_bps,
                           market=None if market is None else load_market(market),
+                          methodology=load_methodology(methodology),
                           trades=[parse_trade(a, snap) for a in adds])
     if fmt == "json":
         write_atomic(output, json.dumps(report_json(report), indent=2) + "\n")

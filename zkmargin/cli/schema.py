@@ -8,17 +8,19 @@ from pathlib import Path
 import click
 
 
-@click.command("schema", short_help="Print the JSON Schemas of account, snapshot and bundle.")
-@click.argument("name", required=False, type=click.Choice(["account", "snapshot", "bundle", "market"]))
+@click.command("schema", short_help="Print the JSON Schemas of account, snapshot, bundle, market, methodology.")
+@click.argument("name", required=False, type=click.Choice(["account", "snapshot", "bundle", "market", "methodology"]))
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write one <name>.schema.json per model into this folder instead of printing.")
 def command(name: str | None, out_dir: Path | None) -> None:
     """Print the JSON Schema of one model (or all of them)."""
     from zkmargin.bundle import ProofBundle
     from zkmargin.market import Market
+    from zkmargin.methodology import Methodology
     from zkmargin.models import Account, RiskSnapshot
 
-    models = {"account": Account, "snapshot": RiskSnapshot, "bundle": ProofBundle, "market": Market}
+    models = {"account": Account, "snapshot": RiskSnapshot, "bundle": ProofBundle, "market": Market,
+              "methodology": Methodology}
     chosen = {name: models[name]} if name else models
     schemas = {k: m.model_json_schema() for k, m in chosen.items()}
     if out_dir is None:
