@@ -8,7 +8,7 @@ the engine's value of each named intermediate, which the differential tests comp
 
 from __future__ import annotations
 
-from zkmargin.account_tree import LeafBook, statement_proof
+from zkmargin.account_tree import LeafBook, balance_code, statement_leaf, statement_proof
 from zkmargin.book import Book
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.cross import CrossResult
@@ -107,13 +107,20 @@ def circuit_inputs(book: Book, statement: Statement, commitment: SnapshotCommitm
     return inputs
 
 
-def expected_signals(result: Health) -> dict[str, Signal]:
-    """The engine's value of every named intermediate signal of the main component."""
+def expected_signals(result: Health, statement: Statement, book: Book) -> dict[str, Signal]:
+    """The engine's value of every named intermediate signal of the main component (and of the
+    account leaf and its membership) for ``statement``'s book, resolved as ``book``."""
     assert isinstance(result, MarginResult | CrossResult | IsolatedResult)
-    common: dict[str, Signal] = {"addon_value": list(result.addon)}
+    common: dict[str, Signal] = {
+        "addon_value": list(result.addon),
+        "balance_code": [balance_code(b) for b in book.balances],
+        "leaf.out": statement_leaf(statement),
+        "canonical.empty": [int(s.instrument == 0) for s in book.slots],
+    }
     if isinstance(result, IsolatedResult):
         return {
             **common,
+            "alloc_hash": LeafBook.of(statement.account).allocation_hash(),
             "position_value": [to_field(v) for v in result.position_value],
             "alloc_value": list(result.alloc_value),
             "slot_equity": [to_field(v) for v in result.slot_equity],

@@ -11,6 +11,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from zkmargin.errors import InputError
+from zkmargin.models import Account
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -77,3 +78,13 @@ def save_model(model: BaseModel, path: str | os.PathLike[str]) -> None:
 def dump_json(data: object, path: str | os.PathLike[str]) -> None:
     """Write plain JSON data atomically."""
     write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def load_account(path: str | os.PathLike[str]) -> Account:
+    """The account an ACCOUNT argument names (``margin``, ``report``): today an account JSON file.
+
+    The one place those commands read an account, so that another format wrapping an
+    :class:`Account` (e.g. a venue statement) plugs in here and everything downstream, which
+    takes the model, stays as it is.
+    """
+    return load_model(Account, path)
