@@ -81,10 +81,15 @@ def dump_json(data: object, path: str | os.PathLike[str]) -> None:
 
 
 def load_account(path: str | os.PathLike[str]) -> Account:
-    """The account an ACCOUNT argument names (``margin``, ``report``): today an account JSON file.
+    """The account an ACCOUNT argument names (``margin``, ``report``): an account JSON file, or a
+    venue statement (its ``account``), told apart by the statement's ``account`` object."""
+    from zkmargin.models import Statement
 
-    The one place those commands read an account, so that another format wrapping an
-    :class:`Account` (e.g. a venue statement) plugs in here and everything downstream, which
-    takes the model, stays as it is.
-    """
-    return load_model(Account, path)
+    p = Path(path)
+    try:
+        head = json.loads(p.read_bytes()) if p.is_file() else None
+    except (ValueError, OSError):
+        head = None
+    if isinstance(head, dict) and isinstance(head.get("account"), dict):
+        return load_model(Statement, p).account
+    return load_model(Account, p)
