@@ -9,6 +9,13 @@ a table and appends it, with the date and the machine, to ``benchmarks/RESULTS.m
 
 Each path runs ``--repeat`` times after a full garbage collection; the table shows the fastest run
 (the least disturbed by other load; the load average is recorded beside it).
+
+A second table times Poseidon (:mod:`zkmargin.poseidon`), microseconds per hash of ``--hashes``
+random inputs for state widths t = 3, 5, 14, 17: the pure-Python permutation (the
+specification), the C extension one call per hash, and ``poseidon_many`` (one C call for all,
+input checks included); the C results must equal the Python ones. From these it projects an
+epoch's account tree: 100,000 leaves of ``Poseidon(13)`` (t = 14) plus a 4-ary tree of
+``Poseidon(4)`` (t = 5) nodes over them.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ sys.path.insert(0, str(REPO))  # tests.factories, also when run as a script
 
 from benchmarks.results import RESULTS, machine, record  # noqa: E402
 from tests.factories import random_account, synthetic_snapshot  # noqa: E402
+from zkmargin import poseidon  # noqa: E402
 from zkmargin.book import resolve  # noqa: E402
+from zkmargin.fixedpoint import R  # noqa: E402
 from zkmargin.io import load_model  # noqa: E402
 from zkmargin.models import Account, RiskSnapshot  # noqa: E402
 from zkmargin.portfolio import portfolio_margin  # noqa: E402
@@ -37,6 +46,10 @@ from zkmargin.vectorized import portfolio_margin_batch  # noqa: E402
 
 SNAPSHOT = REPO / "examples" / "snapshot_span16.json"
 TARGET_SECONDS = 1.0
+POSEIDON_WIDTHS = (3, 5, 14, 17)
+POSEIDON_SEED = 7
+EPOCH_ACCOUNTS = 100_000
+EPOCH_LEAF_WIDTH, EPOCH_NODE_WIDTH, EPOCH_ARITY = 14, 5, 4
 KEY_FIELDS = ("equity", "equity_im", "scan_loss", "worst_scenario", "group_som", "group_req", "im", "mm", "health")
 
 T = TypeVar("T")
@@ -75,12 +88,57 @@ def table(rows: list[tuple[str, int, float]]) -> str:
     return "\n".join(lines)
 
 
+def poseidon_rows(hashes: int, repeat: int) -> dict[int, tuple[float, float | None, float | None]]:
+    """Per width t: microseconds per hash, pure Python, C per call, C ``poseidon_many`` (None: no C)."""
+    rng = random.Random(POSEIDON_SEED)
+    rows = {}
+    for t in POSEIDON_WIDTHS:
+        states = [[0, *(rng.randrange(R) for _ in range(t - 1))] for _ in range(hashes)]
+        t_python, expected = best_of(repeat, lambda: [poseidon._permute_python(s) for s in states])
+        t_c = t_many = None
+        if poseidon.BACKEND == "c":
+            t_c, by_call = best_of(repeat, lambda: [poseidon._permute_c(s) for s in states])
+            t_many, by_batch = best_of(repeat, lambda: poseidon.poseidon_many([s[1:] for s in states]))
+            if by_call != expected or by_batch != expected:
+                raise SystemExit(f"the C Poseidon disagrees with the Python one at t = {t} (seed {POSEIDON_SEED})")
+        rows[t] = tuple(None if x is None else x / hashes * 1e6 for x in (t_python, t_c, t_many))
+    return rows
+
+
+def epoch_tree_hashes() -> tuple[int, int]:
+    """Leaf and node hashes of the projected epoch tree: one leaf per account, 4-ary nodes to the root."""
+    nodes, level = 0, EPOCH_ACCOUNTS
+    while level > 1:
+        level = -(-level // EPOCH_ARITY)
+        nodes += level
+    return EPOCH_ACCOUNTS, nodes
+
+
+def poseidon_table(rows: dict[int, tuple[float, float | None, float | None]]) -> str:
+    def us(x: float | None) -> str:
+        return "not built" if x is None else f"{x:,.1f}"
+
+    lines = ["| Poseidon | t | pure Python us/hash | C us/hash | C poseidon_many us/hash | speed-up (C call) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for t, (py, c, many) in rows.items():
+        lines.append(f"| Poseidon({t - 1}) | {t} | {us(py)} | {us(c)} | {us(many)} | "
+                     f"{'' if c is None else f'{py / c:.1f} x'} |")
+    leaves, nodes = epoch_tree_hashes()
+    for i, name in enumerate(("pure Python", "C per call", "C poseidon_many")):
+        leaf, node = rows[EPOCH_LEAF_WIDTH][i], rows[EPOCH_NODE_WIDTH][i]
+        if leaf is not None and node is not None:
+            lines.append(f"\nepoch account tree, {name}: {leaves:,} leaves x {leaf:,.1f} us + {nodes:,} nodes x "
+                         f"{node:,.1f} us = {(leaves * leaf + nodes * node) / 1e6:.1f} s (projected, one core)")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=10_000, help="number of random accounts (default 10000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random accounts (default 1)")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="standard", help="padding profile (default standard)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per path; the fastest is reported (default 3)")
+    parser.add_argument("--hashes", type=int, default=200, help="random inputs per Poseidon width (default 200)")
     parser.add_argument("--no-record", action="store_true", help=f"do not append to {RESULTS.name}")
     args = parser.parse_args(argv)
 
@@ -103,7 +161,9 @@ def main(argv: list[str] | None = None) -> None:
               f"{sum(len(a.positions) for a in accounts) / n:.1f} positions on average, "
               f"{sum(batch.healthy)} healthy at 1.00 x MM), fastest of {args.repeat} runs; "
               f"vectorized = scalar on every account; vectorized margin {verdict} the {TARGET_SECONDS:.0f} s target, "
-              f"{t_scalar / t_batch:.1f} x the scalar path\n\nmachine: {machine()}\n\n{table(rows)}\n")
+              f"{t_scalar / t_batch:.1f} x the scalar path\n\nmachine: {machine()}\n\n{table(rows)}\n\n"
+              f"Poseidon, {args.hashes} random inputs per width, fastest of {args.repeat} runs, backend "
+              f"{poseidon.BACKEND}:\n\n{poseidon_table(poseidon_rows(args.hashes, args.repeat))}\n")
     print(report)
     if not args.no_record:
         record("engine", report)
