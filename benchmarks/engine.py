@@ -10,12 +10,11 @@ a table and appends it, with the date and the machine, to ``benchmarks/RESULTS.m
 Each path runs ``--repeat`` times after a full garbage collection; the table shows the fastest run
 (the least disturbed by other load; the load average is recorded beside it).
 
-A second table times Poseidon (:mod:`zkmargin.poseidon`), microseconds per hash of ``--hashes``
-random inputs for state widths t = 3, 5, 14, 17: the pure-Python permutation (the
-specification), the C extension one call per hash, and ``poseidon_many`` (one C call for all,
-input checks included); the C results must equal the Python ones. From these it projects an
-epoch's account tree: 100,000 leaves of ``Poseidon(13)`` (t = 14) plus a 4-ary tree of
-``Poseidon(4)`` (t = 5) nodes over them.
+A second table times the Poseidon permutation (:mod:`zkmargin.poseidon`), microseconds per hash
+of ``--hashes`` random inputs for state widths t = 3, 5, 14, 17: the pure-Python one (the
+specification) and the C extension; the C results must equal the Python ones. From these it
+projects an epoch's account tree: 100,000 leaves of ``Poseidon(13)`` (t = 14) plus a 4-ary tree
+of ``Poseidon(4)`` (t = 5) nodes over them.
 """
 
 from __future__ import annotations
@@ -88,20 +87,20 @@ def table(rows: list[tuple[str, int, float]]) -> str:
     return "\n".join(lines)
 
 
-def poseidon_rows(hashes: int, repeat: int) -> dict[int, tuple[float, float | None, float | None]]:
-    """Per width t: microseconds per hash, pure Python, C per call, C ``poseidon_many`` (None: no C)."""
+def poseidon_rows(hashes: int, repeat: int) -> dict[int, tuple[float, float | None]]:
+    """Per width t: microseconds per permutation, pure Python and C (None: the extension is not built)."""
     rng = random.Random(POSEIDON_SEED)
-    rows = {}
+    rows: dict[int, tuple[float, float | None]] = {}
     for t in POSEIDON_WIDTHS:
         states = [[0, *(rng.randrange(R) for _ in range(t - 1))] for _ in range(hashes)]
+        poseidon.poseidon(states[0][1:])  # generates (and for C, passes on) this width's constants
         t_python, expected = best_of(repeat, lambda: [poseidon._permute_python(s) for s in states])
-        t_c = t_many = None
+        t_c = None
         if poseidon.BACKEND == "c":
-            t_c, by_call = best_of(repeat, lambda: [poseidon._permute_c(s) for s in states])
-            t_many, by_batch = best_of(repeat, lambda: poseidon.poseidon_many([s[1:] for s in states]))
-            if by_call != expected or by_batch != expected:
+            t_c, got = best_of(repeat, lambda: [poseidon._permute_c(s) for s in states])
+            if got != expected:
                 raise SystemExit(f"the C Poseidon disagrees with the Python one at t = {t} (seed {POSEIDON_SEED})")
-        rows[t] = tuple(None if x is None else x / hashes * 1e6 for x in (t_python, t_c, t_many))
+        rows[t] = (t_python / hashes * 1e6, None if t_c is None else t_c / hashes * 1e6)
     return rows
 
 
@@ -114,17 +113,13 @@ def epoch_tree_hashes() -> tuple[int, int]:
     return EPOCH_ACCOUNTS, nodes
 
 
-def poseidon_table(rows: dict[int, tuple[float, float | None, float | None]]) -> str:
-    def us(x: float | None) -> str:
-        return "not built" if x is None else f"{x:,.1f}"
-
-    lines = ["| Poseidon | t | pure Python us/hash | C us/hash | C poseidon_many us/hash | speed-up (C call) |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for t, (py, c, many) in rows.items():
-        lines.append(f"| Poseidon({t - 1}) | {t} | {us(py)} | {us(c)} | {us(many)} | "
-                     f"{'' if c is None else f'{py / c:.1f} x'} |")
+def poseidon_table(rows: dict[int, tuple[float, float | None]]) -> str:
+    lines = ["| Poseidon | t | pure Python us/hash | C us/hash | speed-up |", "|---|---:|---:|---:|---:|"]
+    for t, (py, c) in rows.items():
+        c_cells = "not built | " if c is None else f"{c:,.1f} | {py / c:.1f} x"
+        lines.append(f"| Poseidon({t - 1}) | {t} | {py:,.1f} | {c_cells} |")
     leaves, nodes = epoch_tree_hashes()
-    for i, name in enumerate(("pure Python", "C per call", "C poseidon_many")):
+    for i, name in enumerate(("pure Python", "C")):
         leaf, node = rows[EPOCH_LEAF_WIDTH][i], rows[EPOCH_NODE_WIDTH][i]
         if leaf is not None and node is not None:
             lines.append(f"\nepoch account tree, {name}: {leaves:,} leaves x {leaf:,.1f} us + {nodes:,} nodes x "

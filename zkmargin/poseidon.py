@@ -49,11 +49,6 @@ def _check_inputs(values: Sequence[int], name: str) -> None:
             raise BoundError(f"{name}[{i}]", x, f"must be an integer in [0, r-1] with r = {R}")
 
 
-def _check_width(inputs: Sequence[int]) -> None:
-    if not 1 <= len(inputs) <= MAX_INPUTS:
-        raise ValueError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {len(inputs)}")
-
-
 def _permute_python(state: list[int]) -> int:
     """Run the fast-form permutation on ``state`` (length t) and return its element 0."""
     c = sparse_constants(len(state))
@@ -112,21 +107,8 @@ def _permute_c(state: list[int]) -> int:
     return int(_native.permute_first(state))  # type: ignore[union-attr]
 
 
-def _hash_many_python(rows: Sequence[Sequence[int]]) -> list[int]:
-    return [_permute_python([0, *row]) for row in rows]
-
-
-def _hash_many_c(rows: Sequence[Sequence[int]]) -> list[int]:
-    for n in {len(row) for row in rows}:
-        _native_width(n + 1)
-    return list(_native.hash_many(rows))  # type: ignore[union-attr]
-
-
 #: Element 0 of the permuted state (length t = 2..17): the backend's permutation.
 _permute_first: Callable[[list[int]], int] = _permute_python if _native is None else _permute_c
-_hash_many: Callable[[Sequence[Sequence[int]]], list[int]] = (
-    _hash_many_python if _native is None else _hash_many_c
-)
 
 
 def poseidon(inputs: Sequence[int]) -> int:
@@ -135,21 +117,10 @@ def poseidon(inputs: Sequence[int]) -> int:
     Raises ``ValueError`` for 0 or more than 16 inputs and :class:`BoundError` for an input
     that is not an integer in ``[0, r)``.
     """
-    _check_width(inputs)
+    if not 1 <= len(inputs) <= MAX_INPUTS:
+        raise ValueError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {len(inputs)}")
     _check_inputs(inputs, "poseidon input")
     return _permute_first([0, *inputs])
-
-
-def poseidon_many(rows: Sequence[Sequence[int]]) -> list[int]:
-    """``[poseidon(row) for row in rows]`` in one call to the backend (e.g. a tree level).
-
-    Rows may differ in length. Raises like :func:`poseidon`; a bad element is named
-    ``rows[i][j]``.
-    """
-    for i, row in enumerate(rows):
-        _check_width(row)
-        _check_inputs(row, f"rows[{i}]")
-    return _hash_many(rows)
 
 
 def hash_pair(left: int, right: int) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.engine import test_poseidon as reference
@@ -89,24 +89,7 @@ def test_both_backends_give_the_known_vectors(
     native: ModuleType, inputs: list[int], expected: int
 ) -> None:
     assert native.permute_first([0, *inputs]) == expected
-    assert native.hash_many([inputs]) == [expected]
     assert poseidon._permute_python([0, *inputs]) == expected
-
-
-@given(st.lists(st.lists(field_elements, min_size=1, max_size=MAX_WIDTH - 1), max_size=6))
-@example([])
-def test_hash_many_is_poseidon_of_each_row(rows: list[list[int]]) -> None:
-    expected = [poseidon._permute_python([0, *row]) for row in rows]
-    assert poseidon.poseidon_many(rows) == expected
-    assert [poseidon.poseidon(row) for row in rows] == expected
-
-
-def test_poseidon_many_checks_every_row() -> None:
-    with pytest.raises(BoundError) as err:
-        poseidon.poseidon_many([[1, 2], [3, R]])
-    assert err.value.field == "rows[1][1]"
-    with pytest.raises(ValueError, match="1..16 inputs"):
-        poseidon.poseidon_many([[1], []])
 
 
 BAD_ELEMENTS: list[tuple[object, type[Exception]]] = [
@@ -120,8 +103,6 @@ BAD_ELEMENTS: list[tuple[object, type[Exception]]] = [
 def test_c_refuses_bad_elements(native: ModuleType, bad: object, error: type[Exception]) -> None:
     with pytest.raises(error, match=r"state\[2\]"):
         native.permute_first([0, 1, bad])
-    with pytest.raises(error, match=r"rows\[1\]\[0\]"):
-        native.hash_many([[1], [bad, 1]])
     with pytest.raises(error, match=r"mds\[0\]\[1\]"):
         c = sparse_constants(2)
         mds = [[c.mds[0][0], bad], list(c.mds[1])]
@@ -139,9 +120,6 @@ def test_c_refuses_bad_elements(native: ModuleType, bad: object, error: type[Exc
         (lambda n: n.permute_first([0] * 18), ValueError, "width t = 18"),
         (lambda n: n.permute_first(5), TypeError, "has no len"),
         (lambda n: n.permute_first({0: 1, 1: 2}), TypeError, None),
-        (lambda n: n.hash_many(5), TypeError, "rows must be a sequence"),
-        (lambda n: n.hash_many([[1], 7]), TypeError, r"rows\[1\] must be a sequence"),
-        (lambda n: n.hash_many([[1] * 17]), ValueError, "width t = 18"),
         (lambda n: n.set_constants(18, [], [], [], [], [], [], []), ValueError, "t = 18"),
         (lambda n: n.set_constants(3, [], [], [], [], [], [], []), ValueError, "pre_sparse"),
         (lambda n: n.set_constants(3, [[0]], [], [], [], [], [], []), ValueError, "3 elements"),
@@ -164,7 +142,7 @@ def _hashes_in_subprocess(setup: str, env: dict[str, str]) -> dict[str, object]:
         f"{setup}\nimport json\nfrom zkmargin import poseidon\n"
         f"rows = {[inputs for inputs, _ in KNOWN_VECTORS]!r}\n"
         "print(json.dumps({'backend': poseidon.BACKEND,"
-        " 'hashes': [poseidon.poseidon(r) for r in rows], 'many': poseidon.poseidon_many(rows)}))"
+        " 'hashes': [poseidon.poseidon(r) for r in rows]}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, env={**os.environ, **env},
@@ -186,7 +164,7 @@ def _hashes_in_subprocess(setup: str, env: dict[str, str]) -> dict[str, object]:
 def test_pure_python_fallback(setup: str, env: dict[str, str]) -> None:
     expected = [h for _, h in KNOWN_VECTORS]
     out = _hashes_in_subprocess(setup, env)
-    assert out == {"backend": "python", "hashes": expected, "many": expected}
+    assert out == {"backend": "python", "hashes": expected}
 
 
 def test_unknown_backend_choice_is_refused() -> None:
