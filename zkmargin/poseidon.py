@@ -26,7 +26,6 @@ Every input and output is an integer in ``[0, r)``; signed values must be encode
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Sequence
 from operator import mul
@@ -91,11 +90,10 @@ _native = _load_native()
 BACKEND: Literal["c", "python"] = "python" if _native is None else "c"
 
 
-@functools.cache
-def _native_width(t: int) -> None:
-    """Pass the sparse constants of width ``t`` to the C extension (once per width)."""
+def _pass_constants(native: ModuleType, t: int) -> None:
+    """Pass the sparse constants of width ``t`` to the C extension ``native``."""
     c = sparse_constants(t)
-    _native.set_constants(  # type: ignore[union-attr]
+    native.set_constants(
         t, c.first_constants, c.pre_sparse, c.partial_constants, c.sparse_rows, c.sparse_cols,
         c.last_constants, c.mds,
     )
@@ -103,7 +101,8 @@ def _native_width(t: int) -> None:
 
 def _permute_c(state: list[int]) -> int:
     """:func:`_permute_python` by the C extension."""
-    _native_width(len(state))
+    if not _native.has_constants(len(state)):  # type: ignore[union-attr]
+        _pass_constants(_native, len(state))  # type: ignore[arg-type]
     return int(_native.permute_first(state))  # type: ignore[union-attr]
 
 

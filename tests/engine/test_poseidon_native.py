@@ -53,11 +53,7 @@ def native() -> ModuleType:
             pytest.fail("zkmargin._poseidon is not built: CI must test the C permutation")
         pytest.skip("zkmargin._poseidon is not built (pip install -e . with a C compiler)")
     for t in WIDTHS:
-        c = sparse_constants(t)
-        module.set_constants(
-            t, c.first_constants, c.pre_sparse, c.partial_constants, c.sparse_rows,
-            c.sparse_cols, c.last_constants, c.mds,
-        )
+        poseidon._pass_constants(module, t)
     return module
 
 
