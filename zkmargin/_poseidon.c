@@ -43,6 +43,7 @@ typedef struct {
 /* r = 21888242871839275222246405745257275088548364400416034343698204186575808495617 */
 static const fr MODULUS = {{0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
                             0xb85045b68181585dULL, 0x30644e72e131a029ULL}};
+/* 2r */
 static const fr TWICE_MODULUS = {{0x87c3eb27e0000002ULL, 0x5067d090f372e122ULL,
                                   0x70a08b6d0302b0baULL, 0x60c89ce5c2634053ULL}};
 /* -r^-1 mod 2^64 */
@@ -54,6 +55,9 @@ static const fr R_SQUARED = {{0x1bb8e645ae216da7ULL, 0x53fe3ab1e35c59e3ULL,
 static const fr ONE = {{1, 0, 0, 0}};
 
 /* ---- field arithmetic on values (every input and output lies in [0, r)) ----
+ * Keeping values canonical is what the bounds below rely on (fr_dot's sum of products). It is
+ * more than correctness of the hash alone needs: r < 2^254 leaves slack, so a missing final
+ * subtraction would go unseen by the differential tests; review such changes by their bounds.
  * Selections are branch-free: which way they go depends on the data, and mispredicted branches
  * cost more than both ways. */
 
@@ -323,7 +327,7 @@ static PyObject *element_to_int(const fr *x)
 #endif
 }
 
-/* Reads a sequence of exactly `length` field elements (any length when length < 0) into out,
+/* Reads a sequence of exactly `length` field elements into out,
  * which must have room for it; returns the length, or -1 with an exception set. */
 static Py_ssize_t read_vector(PyObject *seq, Py_ssize_t length, fr *out, const char *name,
                               Py_ssize_t row)
@@ -338,7 +342,7 @@ static Py_ssize_t read_vector(PyObject *seq, Py_ssize_t length, fr *out, const c
         return -1;
     }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
-    if (length >= 0 && n != length) {
+    if (n != length) {
         locate(where, sizeof where, name, row, -1);
         PyErr_Format(PyExc_ValueError, "%s must have %zd elements, got %zd", where, length, n);
         Py_DECREF(fast);
@@ -474,10 +478,6 @@ static PyObject *set_constants(PyObject *module, PyObject *args)
         memcpy(&c->rows[p * t + 1], &sparse_rows[p * (t - 1)], sizeof(fr) * (t - 1));
     }
     PyMem_Free(sparse_rows);
-    if (c->n_first < 1) {
-        PyErr_SetString(PyExc_ValueError, "first_constants must have at least one round");
-        goto fail;
-    }
     module_state *state = get_state(module);
     width_constants_free(state->widths[t]);
     state->widths[t] = c;
