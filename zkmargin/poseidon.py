@@ -11,8 +11,9 @@ Two implementations of that one permutation:
 * :func:`_permute_python` below, pure Python: the executable specification;
 * ``zkmargin._poseidon`` (``zkmargin/_poseidon.c``), an optional C extension that ``pip install``
   builds when a C compiler and the Python headers are present. It runs the same steps on
-  4 x 64-bit limbs in Montgomery form, 10-30x faster, and holds no constants of its own: each
-  width's sparse constants are passed to it from :func:`sparse_constants` on first use.
+  4 x 64-bit limbs in Montgomery form, about 11x faster (``benchmarks/engine.py``), and holds
+  no constants of its own: each width's sparse constants are passed to it from
+  :func:`sparse_constants` on first use.
 
 :data:`BACKEND` names the one in use: ``"c"`` when the extension imports, else ``"python"``.
 The environment variable ``ZKMARGIN_POSEIDON=python`` (read at import) forces the pure-Python
