@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from zkmargin import fixedpoint as fp
 from zkmargin.models import (Account, Allocation, Balance, CollateralAsset, Group, HaircutTier, Instrument, Kind,
                              MarginParams, Position, RiskSnapshot, Scenario)
-from zkmargin.profiles import Profile
 
 
 def synthetic_snapshot(*, seed: int = 1, instruments: int = 20, groups: int = 3, scenarios: int = 16,
@@ -83,15 +82,12 @@ def single_tier(snapshot: RiskSnapshot) -> RiskSnapshot:
     return RiskSnapshot.model_validate(data)
 
 
-#: The largest shape the fixed-point bounds are argued for (fixedpoint.MAX_*), with 4 tiers.
-EXTREME = Profile("extreme", positions=fp.MAX_POSITIONS, scenarios=4, depth=7, assets=fp.MAX_ASSETS,
-                  groups=fp.MAX_GROUPS, tiers=4)
-
-
 def extreme_snapshot(*, groups: int = 1) -> RiskSnapshot:
-    """Every snapshot value at its bound, for :data:`EXTREME`: 64 instruments (ids 1..64, spread
-    round-robin over ``groups`` groups) with mark, add-on and short-option minimum at their maxima
-    and risk ``[RISK.lo, RISK.hi, 0, 1]``; 16 assets at the top price, 4 tiers of zero haircut."""
+    """Every snapshot value at its bound, in the largest shape the fixed-point bounds are argued for
+    (``fixedpoint.MAX_*``, wider than any circuit profile: resolve its books without a profile):
+    64 instruments (ids 1..64, spread round-robin over ``groups`` groups) with mark, add-on and
+    short-option minimum at their maxima and risk ``[RISK.lo, RISK.hi, 0, 1]``; 16 assets at the
+    top price, 4 tiers of zero haircut."""
     instruments = [
         Instrument(id=k, symbol=f"X{k}", kind=Kind.CALL, group=1 + (k - 1) % groups, mark=fp.MARK.hi,
                    addon=fp.ADDON.hi, short_option_min=fp.SOM.hi, risk=[fp.RISK.lo, fp.RISK.hi, 0, 1])

@@ -22,7 +22,7 @@ AMOUNT_RANGE = "[0, 18446744073709.551615]"
 
 def _account_json(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"positions": [{"instrument": 100, "quantity": "1.5"}],
-                            "balances": [{"asset": 0, "amount": "1000"}], "salt": "7"}
+                            "balances": [{"asset": 0, "amount": "1000"}]}
     return data | changes
 
 

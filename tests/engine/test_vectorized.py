@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.factories import (EXTREME, accounts, extreme_account, extreme_snapshot, random_account, snapshots,
+from tests.factories import (accounts, extreme_account, extreme_snapshot, random_account, snapshots,
                              synthetic_snapshot)
 from zkmargin import fixedpoint as fp
 from zkmargin import vectorized
@@ -74,7 +74,7 @@ def test_batch_equals_scalar_on_random_books_up_to_the_bounds(snapshot: RiskSnap
 @pytest.mark.parametrize("amount", [0, fp.AMOUNT.hi])
 def test_batch_equals_scalar_on_full_books_at_every_bound(groups: int, qty: int, amount: int) -> None:
     snapshot = extreme_snapshot(groups=groups)
-    _assert_same([resolve(extreme_account(snapshot, qty, amount), snapshot, EXTREME)], fp.THRESHOLD.hi)
+    _assert_same([resolve(extreme_account(snapshot, qty, amount), snapshot)], fp.THRESHOLD.hi)
 
 
 def test_batch_equals_scalar_on_books_of_different_shapes_and_snapshots() -> None:
@@ -86,7 +86,7 @@ def test_batch_equals_scalar_on_books_of_different_shapes_and_snapshots() -> Non
         books += [resolve(random_account(snapshot, rng, positions=rng.randint(0, 4), max_groups=2, assets=k),
                           snapshot, profile) for k in range(4)]
     extreme = extreme_snapshot(groups=3)
-    books.append(resolve(extreme_account(extreme, fp.QTY.lo), extreme, EXTREME))
+    books.append(resolve(extreme_account(extreme, fp.QTY.lo), extreme))
     _assert_same(books)
 
 
@@ -94,7 +94,7 @@ def test_full_short_book_has_the_closed_form_requirement(margin: Callable[[Seque
     """64 shorts of 2**47 on risk [-2**47, 2**47 - 1, 0, 1], every mark, add-on and minimum at 2**47 - 1,
     16 assets of 2**64 - 1 units at 2**48 - 1 without haircut."""
     snapshot = extreme_snapshot()
-    (out,) = margin([resolve(extreme_account(snapshot, fp.QTY.lo), snapshot, EXTREME)], fp.THRESHOLD.hi)
+    (out,) = margin([resolve(extreme_account(snapshot, fp.QTY.lo), snapshot)], fp.THRESHOLD.hi)
     per_leg = 64 * (1 << 47) * ((1 << 47) - 1)  # 2**100 - 2**53: scan loss, minimum, add-ons, -position value
     equity = 16 * fp.AMOUNT.hi * fp.ASSET_PRICE.hi * fp.BPS - fp.BPS * per_leg
     im = 2 * per_leg
