@@ -71,7 +71,7 @@ def test_batch_equals_scalar_on_random_books_up_to_the_bounds(snapshot: RiskSnap
 
 @pytest.mark.parametrize("groups", [1, fp.MAX_GROUPS])
 @pytest.mark.parametrize("qty", [fp.QTY.lo, fp.QTY.hi, -1, 1])
-@pytest.mark.parametrize("amount", [0, fp.AMOUNT.hi])
+@pytest.mark.parametrize("amount", [0, fp.BALANCE.hi, fp.BALANCE.lo, -1])
 def test_batch_equals_scalar_on_full_books_at_every_bound(groups: int, qty: int, amount: int) -> None:
     snapshot = extreme_snapshot(groups=groups)
     _assert_same([resolve(extreme_account(snapshot, qty, amount), snapshot)], fp.THRESHOLD.hi)
@@ -98,10 +98,9 @@ def test_full_short_book_has_the_closed_form_requirement(margin: Callable[[Seque
     per_leg = 64 * (1 << 47) * ((1 << 47) - 1)  # 2**100 - 2**53: scan loss, minimum, add-ons, -position value
     equity = 16 * fp.AMOUNT.hi * fp.ASSET_PRICE.hi * fp.BPS - fp.BPS * per_leg
     im = 2 * per_leg
-    idle = (0,) * (fp.MAX_GROUPS - 1)  # the 7 padding group slots of the profile
     assert dict(zip(KEY_FIELDS, out)) == {
-        "equity": equity, "equity_im": equity, "scan_loss": (per_leg,) + idle, "worst_scenario": (1,) + (-1,) * 7,
-        "group_som": (per_leg,) + idle, "group_req": (per_leg,) + idle, "im": im, "mm": im * fp.BPS,
+        "equity": equity, "equity_im": equity, "scan_loss": (per_leg,), "worst_scenario": (1,),
+        "group_som": (per_leg,), "group_req": (per_leg,), "im": im, "mm": im * fp.BPS,
         "health": fp.BPS * equity - im * fp.BPS * fp.THRESHOLD.hi}
 
 
@@ -139,6 +138,14 @@ def test_a_book_value_outside_its_bound_is_a_bound_error(field: str, value: Any)
     book = _book()
     bad = replace(book, slots=(replace(book.slots[0], **{field: value}), *book.slots[1:]))
     with pytest.raises(BoundError, match="must lie in"):
+        portfolio_margin_batch([book, bad])
+
+
+@pytest.mark.parametrize("balance", [fp.BALANCE.hi + 1, fp.BALANCE.lo - 1])
+def test_a_balance_outside_its_65_signed_bits_is_a_bound_error(balance: int) -> None:
+    book = _book()
+    bad = replace(book, balances=(balance, *book.balances[1:]))
+    with pytest.raises(BoundError, match=rf"^balance = {balance}: must lie in"):
         portfolio_margin_batch([book, bad])
 
 
