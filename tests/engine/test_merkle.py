@@ -66,7 +66,7 @@ def test_a_proof_of_an_unused_leaf_opens_zero_to_the_root(tree: MerkleTree, data
     assert proof.leaf == 0 and proof.root() == tree.root
 
 
-@given(st.lists(field_elements, max_size=20), st.integers(2, 3))
+@given(st.lists(field_elements, max_size=16), st.integers(2, 3))
 def test_tree_root_equals_the_naive_root_over_all_leaves(leaves: list[int], depth: int) -> None:
     assert MerkleTree(leaves, depth).root == _naive_root(leaves, depth)
 
