@@ -42,14 +42,17 @@ def synthetic_snapshot(*, seed: int = 1, instruments: int = 20, groups: int = 3,
 
 
 def random_account(snapshot: RiskSnapshot, rng: random.Random, *, positions: int, max_groups: int,
-                   assets: int, qty_max: int = 10**8, amount_max: int = 10**12, allocate: bool = False) -> Account:
-    """A random account using at most ``max_groups`` groups and the first ``assets`` assets; with
-    ``allocate``, each position also carries a random share of one held asset (isolated model)."""
+                   assets: int, qty_max: int = 10**8, amount_max: int = 10**12, debt_max: int = 0,
+                   allocate: bool = False) -> Account:
+    """A random account using at most ``max_groups`` groups and the first ``assets`` assets, each
+    balance in ``[-debt_max, amount_max)`` (AMOUNT_SCALE; a negative one is a debt); with
+    ``allocate``, each position also carries a random share of one asset it is not indebted in
+    (isolated model)."""
     groups = rng.sample(sorted({i.group for i in snapshot.instruments}), k=max_groups)
     pool = [i for i in snapshot.instruments if i.group in groups]
     chosen = rng.sample(pool, k=min(positions, len(pool)))
-    balances = {a: rng.randrange(0, amount_max) for a in range(min(assets, len(snapshot.collateral)))}
-    left = dict(balances)
+    balances = {a: rng.randrange(-debt_max, amount_max) for a in range(min(assets, len(snapshot.collateral)))}
+    left = {a: x for a, x in balances.items() if x >= 0}
     allocations: list[Allocation | None] = []
     for _ in chosen:
         asset = rng.choice(sorted(left)) if allocate and left else None

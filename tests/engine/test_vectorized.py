@@ -176,6 +176,6 @@ def test_batch_equals_scalar_on_thousands_of_random_accounts_on_the_example_mark
     rng = random.Random(2024)
     books = [resolve(random_account(snapshot, rng, positions=rng.randint(0, 16), max_groups=rng.randint(1, 2),
                                     assets=rng.randint(0, len(snapshot.collateral)),
-                                    qty_max=rng.choice([10**6, 10**9, fp.QTY.hi])),
+                                    qty_max=rng.choice([10**6, 10**9, fp.QTY.hi]), debt_max=rng.choice([0, 10**9])),
                      snapshot, PROFILES["standard"]) for _ in range(5000)]
     _assert_same(books, rng.randint(0, fp.THRESHOLD.hi))
