@@ -4,10 +4,16 @@ of the packing on the bounds, canonical slots, bounds errors, and statements tha
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.engine.test_merkle import NODE_1234, ROOT_1_TO_5_DEPTH_2, ZERO_ROOT_10
 from tests.factories import account_of, synthetic_snapshot
 from zkmargin import fixedpoint as fp
 from zkmargin.account_tree import (ACCOUNT_TREE_DEPTH, ALLOCATION_CODE_BITS, BALANCE_CODE_BITS, LEAF_ASSETS,
@@ -19,6 +25,7 @@ from zkmargin.models import Account, Statement
 from zkmargin.venue import EpochTree, attest
 
 # ---- known answers: `node tests/engine/vectors/account_leaf.js` ----
+VECTORS = Path(__file__).resolve().parent / "vectors" / "account_leaf.js"
 #: The vectors' book: unsorted positions (a short, a long, the extreme id and quantity), a debt of
 #: 150000 units of asset 1, 2**64 - 1 units of asset 7, allocations on two positions.
 VECTOR_BOOK = Account.model_validate({
@@ -39,6 +46,18 @@ KNOWN = {
     "leaf": 21781752589520607475975269744340409214422686066235418980695439068987490624806,
     "empty_leaf": 11575842854636395221886995490822808448570562144743658400853584008519676300560,
 }
+
+
+def test_the_pinned_answers_are_what_the_vectors_script_prints() -> None:
+    """Keeps the script and the constants of this file and test_merkle.py in step (needs node + npm ci)."""
+    node, repo = shutil.which("node"), Path(__file__).resolve().parents[2]
+    if node is None or not (repo / "node_modules" / "circomlibjs" / "package.json").is_file():
+        pytest.skip("node and circomlibjs (npm ci) are needed to rerun the vectors script")
+    done = subprocess.run([node, str(VECTORS)], cwd=repo, capture_output=True, text=True, timeout=120, check=True)
+    printed = {name: int(value) for name, value in json.loads(done.stdout).items()}
+    assert {name: printed[name] for name in KNOWN} == KNOWN
+    assert (printed["node_1234"], printed["root_1_to_5_depth_2"], printed["zero_root_10"]) == (
+        NODE_1234, ROOT_1_TO_5_DEPTH_2, ZERO_ROOT_10)
 
 
 def test_a_short_position_code_is_its_id_over_its_quantity_mod_2_48() -> None:
