@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -242,11 +242,11 @@ def _collateral_values(books: Sequence[Book]) -> tuple[ObjectArray, ObjectArray]
     balances = list(chain.from_iterable(map(attrgetter("balances"), books)))
     if len(assets) != len(balances):
         raise ValueError("every book needs exactly one balance per asset slot")
-    signed: ObjectArray = np.array(balances, dtype=object)
-    _check("balance", signed, fp.BALANCE)
+    _check("balance", np.array([min(balances, default=0), max(balances, default=0)], dtype=object), fp.BALANCE)
     of_book = np.repeat(np.arange(len(books)), [len(b.assets) for b in books])
-    debts = _debts(signed, assets, of_book, len(books))
-    every_balance = np.maximum(signed, 0).astype(np.uint64)  # the credits; a debt's tiers are empty
+    debts = _debts(balances, assets, of_book, len(books))
+    # the credits (a debt's tiers are empty); balances exceed int64 either way, so no signed array
+    every_balance = np.fromiter(map(max, balances, repeat(0)), dtype=np.uint64, count=len(balances))
     nonzero = every_balance != 0
     book = of_book[nonzero]
     held = list(compress(assets, nonzero.tolist()))
@@ -275,12 +275,13 @@ def _collateral_values(books: Sequence[Book]) -> tuple[ObjectArray, ObjectArray]
     return value(tiers("hc_mm", np.int64)), value(tiers("hc_im", np.int64))
 
 
-def _debts(signed: ObjectArray, assets: Sequence[AssetTerms], of_book: IntArray, n_books: int) -> ObjectArray:
+def _debts(balances: Sequence[int], assets: Sequence[AssetTerms], of_book: IntArray, n_books: int) -> ObjectArray:
     """Per book, its debts at full price, EQUITY_SCALE: ``sum_k price_k * min(balance_k, 0) * 10000``
     (<= 0; Python ints: debts are few, and ``2**64 * 2**48`` leaves int64)."""
     out: ObjectArray = np.zeros(n_books, dtype=object)
-    for k in np.flatnonzero(signed < 0).tolist():
-        out[of_book[k]] += assets[k].price * signed[k] * fp.BPS
+    for k, balance in enumerate(balances):
+        if balance < 0:
+            out[of_book[k]] += assets[k].price * balance * fp.BPS
     return out
 
 
