@@ -52,10 +52,11 @@ def test_every_index_of_a_small_tree_opens_to_the_root(depth: int, used: int) ->
     """Every index, used or not, of trees filled to every boundary of a 4-group."""
     leaves = list(range(101, 101 + min(used, ARITY**depth)))
     tree = MerkleTree(leaves, depth)
+    assert tree.root == _naive_root(leaves, depth)
     for index in range(ARITY**depth):
         proof = tree.proof(index)
         assert proof.leaf == (leaves[index] if index < len(leaves) else 0)
-        assert proof.root() == tree.root == _naive_root(leaves, depth)
+        assert proof.root() == tree.root
 
 
 @given(trees(), st.data())
