@@ -169,6 +169,16 @@ def test_ledger_errors_name_the_line(tmp_path: Path, line: str, message: str) ->
         _publish_ledger(tmp_path, _line(), "", line)
 
 
+def test_an_entry_read_from_a_ledger_equals_the_same_line_parsed_and_dumps_without_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    path.write_text(_line() + "\n")
+    (entry,) = read_ledger(path)
+    assert entry.source == f"{path} line 1" and LedgerEntry.model_validate_json(_line()).source == "ledger"
+    assert entry == LedgerEntry.model_validate_json(_line())
+    assert entry != LedgerEntry.model_validate_json(_line(account_id="bob"))
+    assert json.loads(entry.model_dump_json()) == json.loads(LedgerEntry.model_validate_json(_line()).model_dump_json())
+
+
 def test_a_missing_ledger_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no such file$"):
         list(read_ledger(tmp_path / "absent.jsonl"))

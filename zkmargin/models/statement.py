@@ -51,9 +51,14 @@ class LedgerEntry(Account):
         return self._source
 
     def located(self, source: str) -> LedgerEntry:
-        """This entry, recorded as read at ``source`` (not part of the data: excluded from dumps)."""
+        """This entry, recorded as read at ``source`` (not part of the data: neither dumped nor compared)."""
         self._source = source
         return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LedgerEntry):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
 
 
 class Statement(StrictModel):
