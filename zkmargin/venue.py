@@ -181,14 +181,16 @@ class EpochTree:
     tree: MerkleTree
 
     def statement(self, i: int) -> Statement:
-        """The private statement of the ``i``-th account (tree order)."""
+        """The private statement of the ``i``-th account (tree order).
+
+        Built without re-validation: every field is already a validated ledger value or computed
+        here (100,000 statements per epoch), and it round-trips through :class:`Statement`."""
         entry = self.accounts[i]
         proof = self.tree.proof(i)
-        return Statement(
+        return Statement.model_construct(
             venue=self.epoch.venue, epoch=self.epoch.epoch, account_id=entry.account_id, holder=entry.holder,
             salt=self.salts[i], index=i, path=[list(level) for level in proof.siblings],
-            account_root=self.tree.root,
-            account=Account.model_validate_json(entry.model_dump_json(include=BOOK_FIELDS)))
+            account_root=self.tree.root, account=entry)
 
     def statements(self) -> Iterator[Statement]:
         return (self.statement(i) for i in range(len(self.accounts)))
@@ -265,7 +267,11 @@ def publish(built: EpochTree, out: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     for statement in built.statements():
-        write_atomic(folder / f"{statement.account_id}.json", statement.model_dump_json(indent=1) + "\n", mode=0o600)
+        # private from the first byte (0600 at creation); not atomic, for speed: until epoch.json
+        # exists the folder is an interrupted publication and no statement in it counts
+        fd = os.open(folder / f"{statement.account_id}.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(statement.model_dump_json(indent=1) + "\n")
     write_atomic(out / "epoch.json", built.epoch.model_dump_json(indent=2) + "\n")
     return out / "epoch.json"
 
