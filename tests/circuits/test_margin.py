@@ -139,3 +139,27 @@ def test_negative_equity_cannot_be_proven_even_at_threshold_zero_mm(inspect: War
 def test_generated_circuit_files_are_current() -> None:
     for path, text in generated_files().items():
         assert path.read_text() == text, f"{path} is stale: run python -m zkmargin.circuitgen"
+
+
+def test_debts_at_the_bound_and_a_debt_exactly_covered(inspect: WarmWitness, snapshot: RiskSnapshot,
+                                                       make_case: MakeCase, model: str) -> None:
+    """A debt of -2**64 units in every listed asset (the signed bound) has no witness in any model;
+    under portfolio and cross, USDC that exactly covers a debt leaves health at exactly 0."""
+    lowest = fp.format_decimal(fp.BALANCE.lo, fp.AMOUNT_SCALE)
+    deep = make_case(Account(balances=[Balance(asset=k, amount=lowest) for k in range(3)]), 0)
+    assert not deep.result.healthy
+    with pytest.raises(WitnessError):
+        inspect.calculator.calculate(deep.inputs)
+    a1 = snapshot.collateral[1]
+    debt = 3 * fp.AMOUNT_SCALE                                  # 3 units of A1 borrowed
+    usdc = debt * a1.price // fp.PRICE_SCALE                    # its full value in USDC (price 1, no haircut)
+    assert usdc * fp.PRICE_SCALE == debt * a1.price, "the synthetic A1 price must make the cover exact"
+    covered = make_case(Account(balances=[Balance(asset=0, amount=fp.format_decimal(usdc, fp.AMOUNT_SCALE)),
+                                          Balance(asset=1, amount=fp.format_decimal(-debt, fp.AMOUNT_SCALE))]), 10_000)
+    if model == "isolated":
+        assert not covered.result.healthy                       # any debt fails the isolated model
+        with pytest.raises(WitnessError):
+            inspect.calculator.calculate(covered.inputs)
+        return
+    assert covered.result.equity == 0 and covered.result.health == 0
+    assert_witness_matches_engine(inspect, covered)
