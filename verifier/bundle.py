@@ -59,13 +59,15 @@ class Verdict:
     reason: str
 
 
-def check_bundle(bundle: ProofBundle, vk: VerifyingKey, policy: Policy, check: ProofCheck | None = None) -> Verdict:
+def check_bundle(bundle: ProofBundle, vk: VerifyingKey, policy: Policy, check: ProofCheck | None = None,
+                 snapshot_root: int | None = None) -> Verdict:
     """Check a bundle against ``vk`` and ``policy``; malformed proofs raise VerificationError.
 
     ``check`` is the Groth16 verifier, bound to the same key as ``vk`` (e.g. native or snarkjs:
-    ``prover.backends.proof_check``); None pairs in pure Python with ``vk``.
+    ``prover.backends.proof_check``); None pairs in pure Python with ``vk``. ``snapshot_root``:
+    as in :func:`check_policy` (a service verifying many proofs computes it once per epoch).
     """
-    verdict = check_policy(bundle, vk, policy)
+    verdict = check_policy(bundle, vk, policy, snapshot_root)
     if not verdict.ok:
         return verdict
     public = bundle.public_signals

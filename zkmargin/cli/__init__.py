@@ -36,10 +36,10 @@ def main() -> None:
 
 def _register() -> None:
     from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_solidity, margin, prove, report,
-                              schema, setup, snapshot, venue, verify)
+                              schema, serve, setup, snapshot, venue, verify)
 
     for module in (schema, snapshot, margin, report, venue, build, setup, prove, verify, demo, export_solidity,
-                   calldata, batch, audit, ceremony):
+                   calldata, batch, audit, ceremony, serve):
         main.add_command(module.command)
 
 
