@@ -19,7 +19,7 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 STYLE = """body{font:14px system-ui,sans-serif;margin:24px;color:#222}h1{font-size:22px}
 .cards{display:flex;gap:16px}.card{border:1px solid #ccc;border-radius:6px;padding:10px 16px;min-width:110px}
 .card b{display:block;font-size:24px}table{border-collapse:collapse;margin:8px 0 20px}
-td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}.margin_call,.late{color:#b00;font-weight:600}
+td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;white-space:nowrap}.margin_call,.late{color:#b00;font-weight:600}
 .healthy{color:#070}.pending{color:#a60}code{font-size:12px}"""
 
 
@@ -89,5 +89,5 @@ def render(epoch: int | None, statuses: list[HolderEpoch], history: Mapping[str,
                 + f"<h2>Proven health over epochs</h2>{chart(history)}"
                 + f"<h2>All holders ({len(registry)})</h2><table id='holders'>{head}<tbody>{_rows(statuses)}</tbody></table>")
     title = f"zkmargin risk desk: epoch {epoch}" if epoch is not None else "zkmargin risk desk"
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><link rel='icon' href='data:,'><title>{title}</title>"
             f"<style>{STYLE}</style></head><body><h1>{title}</h1><p>As of {_time(now)}</p>{body}</body></html>")
