@@ -13,7 +13,7 @@ import hmac
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Security
@@ -42,17 +42,22 @@ MAX_CLIENTS = 10_000
 WRITE_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The service's write key (ZKMARGIN_API_KEY)")
 
 
-class BodyLimit:
-    """ASGI middleware: 413 when a body exceeds its route's limit (declared or streamed)."""
+class Guard:
+    """ASGI middleware: 429 over a client's rate (``/v1/`` routes), 413 when a body exceeds its route's limit."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, limiter: RateLimit) -> None:
+        self.app, self.limiter = app, limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = MAX_SNAPSHOT_BODY if scope["path"] == "/v1/snapshots" else MAX_BODY
+        path: str = scope["path"]
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        if path.startswith("/v1/") and not self.limiter.allow(client):
+            await _error(429, "rate limit exceeded: slow down")(scope, receive, send)
+            return
+        limit = MAX_SNAPSHOT_BODY if path == "/v1/snapshots" else MAX_BODY
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(limit)(scope, receive, send)
@@ -78,7 +83,7 @@ class _TooLarge(Exception):
 
 
 def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse({"error": f"request body larger than {limit} bytes"}, status_code=413)
+    return _error(413, f"request body larger than {limit} bytes")
 
 
 class RateLimit:
@@ -119,13 +124,7 @@ def create_app(config: ServiceConfig, store: Store, api_key: str, rate: float = 
     limiter = RateLimit(rate, burst)
     app = FastAPI(title="zkmargin verification service", version="1",
                   description="Margin proofs in, margin status out. Writes need the `X-API-Key` header.")
-    app.add_middleware(BodyLimit)
-
-    @app.middleware("http")
-    async def rate_limit(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        if request.url.path.startswith("/v1/") and not limiter.allow(_client(request)):
-            return _error(429, "rate limit exceeded: slow down")
-        return await call_next(request)
+    app.add_middleware(Guard, limiter=limiter)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, e: StarletteHTTPException) -> JSONResponse:

@@ -3,15 +3,19 @@
 Three tables: ``epochs`` (the venue's signed epoch files, the snapshot once posted), ``proofs``
 (every proof that verified, once: keyed by the digest of its cryptographic content) and
 ``rejections`` (every refused submission: reason, digest when parsable, a body excerpt).
-Each write is one transaction, committed before the service answers, so an acknowledged proof
-survives a crash of the process. SQLite runs in WAL mode with ``synchronous=FULL`` (an
-acknowledged write survives power loss too) and a busy timeout, so concurrent writers wait
-instead of failing.
+Every write is committed before the service answers, so an acknowledged proof survives a crash of
+the process. Proofs go through a group commit (:class:`ProofWriter`): one writer thread inserts
+whatever concurrent requests have queued in one transaction, then releases them all, so one disk
+flush serves many proofs. SQLite runs in WAL mode with ``synchronous=FULL`` (an acknowledged write
+survives power loss too) and a busy timeout, so other writers wait instead of failing.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,8 @@ from zkmargin.errors import InputError
 MAX_EPOCH = 2**63 - 1
 #: Characters of a refused body kept in ``rejections.excerpt``.
 EXCERPT_CHARS = 2048
+#: Most proofs the writer commits in one transaction.
+MAX_GROUP = 256
 
 metadata = MetaData()
 
@@ -137,6 +143,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._writer = ProofWriter(self)
 
     def _insert(self, table: Table) -> Any:
         """``INSERT ... ON CONFLICT DO NOTHING`` in the engine's dialect."""
@@ -170,13 +177,17 @@ class Store:
         return StoredProof(*row) if row else None
 
     def add_proof(self, proof: StoredProof, circuit_id: str, client: str, body: str) -> bool:
-        """Store a verified proof once; False if its digest was already stored (by a concurrent writer)."""
+        """Store a verified proof once, committed on return; False if its digest was already stored."""
+        return self._writer.submit(dict(
+            digest=proof.digest, epoch=proof.epoch, holder=proof.holder, threshold_bps=proof.threshold_bps,
+            required_bps=proof.required_bps, meets=proof.meets, circuit_id=circuit_id,
+            received_at=proof.received_at, client=client[:64], body=body))
+
+    def insert_proofs(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert ``rows`` in one transaction; per row, whether it was new (False: digest already stored)."""
+        statement = self._insert(proofs)
         with self.engine.begin() as conn:
-            result = conn.execute(self._insert(proofs).values(
-                digest=proof.digest, epoch=proof.epoch, holder=proof.holder, threshold_bps=proof.threshold_bps,
-                required_bps=proof.required_bps, meets=proof.meets, circuit_id=circuit_id,
-                received_at=proof.received_at, client=client, body=body))
-        return bool(result.rowcount)
+            return [bool(conn.execute(statement.values(**row)).rowcount) for row in rows]
 
     def reject(self, client: str, path: str, reason: str, excerpt: bytes, digest: str | None = None) -> None:
         with self.engine.begin() as conn:
@@ -203,6 +214,43 @@ class Store:
         with self.engine.connect() as conn:
             return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
                     for t in (proofs, rejections, epochs)}
+
+
+class ProofWriter:
+    """Group commit: requests queue their rows and wait; one thread commits what is queued at once."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._queue: queue.SimpleQueue[tuple[dict[str, Any], Future[bool]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, row: dict[str, Any]) -> bool:
+        """Queue ``row`` and wait until its transaction is committed (or re-raise its error)."""
+        done: Future[bool] = Future()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="zkmargin-proof-writer", daemon=True)
+                self._thread.start()
+        self._queue.put((row, done))
+        return done.result()
+
+    def _run(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            while len(group) < MAX_GROUP:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                created = self.store.insert_proofs([row for row, _ in group])
+            except Exception as e:  # noqa: BLE001 - every waiter gets the database's error
+                for _, done in group:
+                    done.set_exception(e)
+                continue
+            for (_, done), new in zip(group, created, strict=True):
+                done.set_result(new)
 
 
 _PROOF_COLUMNS = (proofs.c.digest, proofs.c.epoch, proofs.c.holder, proofs.c.threshold_bps, proofs.c.required_bps,
