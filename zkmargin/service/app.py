@@ -13,7 +13,7 @@ import hmac
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Security
@@ -32,7 +32,7 @@ from zkmargin.models import Epoch, RiskSnapshot
 from zkmargin.models.types import format_holder, holder_from_text
 from zkmargin.service.policy import EpochPolicy, Refused, ServiceConfig, Verifier, proof_digest
 from zkmargin.service.status import CALLED, HolderEpoch, epoch_statuses, summary
-from zkmargin.service.store import MAX_EPOCH, Store, StoredProof
+from zkmargin.service.store import MAX_EPOCH, Store
 
 #: Largest body accepted, bytes: a proof bundle or an epoch file is about 2 KB; a snapshot ~100 KB.
 MAX_BODY = 64 * 1024
@@ -160,8 +160,7 @@ def create_app(config: ServiceConfig, store: Store, api_key: str, rate: float = 
         bundle = verifier.parse_bundle(raw)
         stored = store.has_proof(proof_digest(bundle))
         if stored is None:
-            v = verifier.check_proof(bundle, epoch_policy(bundle.epoch))
-            stored = StoredProof(v.digest, v.epoch, v.holder, v.threshold_bps, v.required_bps, v.meets, time.time())
+            stored = verifier.check_proof(bundle, epoch_policy(bundle.epoch))
             created = store.add_proof(stored, bundle.circuit_id, client, raw.decode())
         else:
             created = False
@@ -284,7 +283,7 @@ def create_app(config: ServiceConfig, store: Store, api_key: str, rate: float = 
     return app
 
 
-def _body(model: type[Any]) -> Mapping[str, Any]:
+def _body(model: type[Any]) -> dict[str, Any]:
     """OpenAPI request body of a route that reads ``model`` as raw JSON."""
     return {"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from zkmargin.io import parse_model
 from zkmargin.models import Epoch, RiskSnapshot
 from zkmargin.models.types import format_holder, holder_from_text
 from zkmargin.profiles import get_profile
+from zkmargin.service.store import StoredProof
 from zkmargin.venue import check_epoch_signature
 
 PairingBackend = Literal["native", "py_ecc"]
@@ -131,21 +133,6 @@ class EpochPolicy:
     roots: Mapping[str, int]
 
 
-@dataclass(frozen=True)
-class Verified:
-    """A proof that verified: what it proves and what its holder must prove."""
-
-    digest: str
-    epoch: int
-    holder: str
-    threshold_bps: int
-    required_bps: int
-
-    @property
-    def meets(self) -> bool:
-        return self.threshold_bps >= self.required_bps
-
-
 @dataclass
 class Verifier:
     """Checks epochs, snapshots and proofs against a :class:`ServiceConfig` (thread-safe)."""
@@ -195,7 +182,7 @@ class Verifier:
     def parse_bundle(self, raw: bytes) -> ProofBundle:
         return _parse(ProofBundle, raw, "proof bundle")
 
-    def check_proof(self, bundle: ProofBundle, entry: EpochPolicy) -> Verified:
+    def check_proof(self, bundle: ProofBundle, entry: EpochPolicy) -> StoredProof:
         """Verify ``bundle`` under the epoch's policy (the holder's minimum applied afterwards); Refused if invalid."""
         digest = proof_digest(bundle)
         key = self.config.keys.get(bundle.vk_fingerprint)
@@ -209,8 +196,8 @@ class Verifier:
         if not verdict.ok:
             raise Refused(verdict.reason, digest=digest)
         holder = format_holder(int(bundle.public_signals.holder))
-        return Verified(digest, bundle.epoch, holder, int(bundle.public_signals.threshold_bps),
-                        self.config.registry[holder])
+        proven, required = int(bundle.public_signals.threshold_bps), self.config.registry[holder]
+        return StoredProof(digest, bundle.epoch, holder, proven, required, proven >= required, time.time())
 
 
 def _parse(model: type[M], raw: bytes, what: str) -> M:

@@ -129,6 +129,8 @@ def clean_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class StoredProof:
+    """A verified proof as stored: thresholds in bps of MM, ``meets`` = proven >= required, time in unix s."""
+
     digest: str
     epoch: int
     holder: str
