@@ -55,7 +55,7 @@ def test_the_dashboard_shows_counts_margin_calls_and_health_over_epochs(
                 assert http.post("/v1/snapshots", content=snap.model_dump_json()).status_code == 200
             for proof in proofs:
                 assert http.post("/v1/proofs", content=proof.model_dump_json()).status_code == 201
-        page = open_page(server.url + "/", PROBE, width=1000, height=900)
+        page = open_page(server.url + "/", PROBE, width=1100, height=900)
     finally:
         server.stop()
     ARTEFACT.parent.mkdir(exist_ok=True)
