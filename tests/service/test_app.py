@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -15,6 +16,8 @@ from zkmargin.service.app import MAX_BODY
 def test_a_proof_is_verified_stored_once_and_sets_its_holder_healthy(client: TestClient, published: Path,
                                                                       bundle: ProofBundle) -> None:
     post_epoch_and_snapshot(client, published)
+    again = client.post("/v1/epochs", content=(published / "epoch.json").read_bytes(), headers=WRITE)
+    assert again.status_code == 200 and again.json()["duplicate"] is True
     body = bundle.model_dump_json()
     first = client.post("/v1/proofs", content=body, headers=WRITE)
     assert first.status_code == 201, first.text
@@ -29,6 +32,33 @@ def test_a_proof_is_verified_stored_once_and_sets_its_holder_healthy(client: Tes
     assert client.get("/v1/epochs/1").json() | {"deadline": 0} == {
         "epoch": 1, "deadline": 0, "holders": 7, "proved": 1, "below_requirement": 0, "missing": 6, "late": 0}
     assert client.get("/v1/margin-calls").json() == {"epoch": 1, "margin_calls": []}
+
+
+def test_the_same_proof_from_concurrent_writers_is_stored_once(client: TestClient, published: Path,
+                                                               bundle: ProofBundle) -> None:
+    post_epoch_and_snapshot(client, published)
+    body = bundle.model_dump_json()
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _: client.post("/v1/proofs", content=body, headers=WRITE).status_code, range(16)))
+    assert codes == [200] * 15 + [201], str(codes)
+    assert client.get("/v1/epochs/1").json()["proved"] == 1
+
+
+def test_a_database_that_fails_answers_503_in_json(service_config, tmp_path: Path, published: Path,
+                                                   bundle: ProofBundle) -> None:
+    from sqlalchemy import text
+
+    from tests.service.conftest import API_KEY
+    from zkmargin.service.app import create_app
+    from zkmargin.service.store import Store, connect
+
+    store = Store(connect(f"sqlite:///{tmp_path / 'broken.db'}"))
+    with TestClient(create_app(service_config, store, API_KEY, rate=0)) as client:
+        post_epoch_and_snapshot(client, published)
+        with store.engine.begin() as conn:
+            conn.execute(text("drop table proofs"))
+        r = client.post("/v1/proofs", content=bundle.model_dump_json(), headers=WRITE)
+    assert r.status_code == 503 and r.json() == {"error": "database unavailable: OperationalError; retry later"}
 
 
 def test_a_proof_below_the_holders_minimum_is_kept_as_a_margin_call(service_config, db_url: str, published: Path,

@@ -3,7 +3,8 @@
 Every error is JSON ``{"error": "<one line>"}`` with a 4xx code (401 without the write key, 404
 unknown epoch/holder/proof, 409 conflicts, 413 too large, 422 invalid or refused, 429 rate
 limited). Bodies are read raw and validated with the project's pydantic models (strict, extra
-fields forbidden; nesting deeper than pydantic's limit is a 422, never a crash). CPU-bound checks
+fields forbidden; nesting deeper than pydantic's limit is a 422, never a crash). A database that
+fails answers 503 (retry later): nothing was acknowledged. CPU-bound checks
 (pairing, snapshot roots) run in the thread pool.
 """
 
@@ -21,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import APIKeyHeader
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -129,6 +131,10 @@ def create_app(config: ServiceConfig, store: Store, api_key: str, rate: float = 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, e: StarletteHTTPException) -> JSONResponse:
         return _error(e.status_code, str(e.detail))
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(_request: Request, e: SQLAlchemyError) -> JSONResponse:
+        return _error(503, f"database unavailable: {type(e).__name__}; retry later")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, e: RequestValidationError) -> JSONResponse:

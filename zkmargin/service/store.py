@@ -148,18 +148,19 @@ class Store:
         self._writer = ProofWriter(self)
 
     def _insert(self, table: Table) -> Any:
-        """``INSERT ... ON CONFLICT DO NOTHING`` in the engine's dialect."""
+        """``INSERT ... ON CONFLICT DO NOTHING RETURNING <key>`` in the engine's dialect: a row comes back
+        only if it was inserted (``rowcount`` cannot tell: psycopg reports -1 with implicit RETURNING)."""
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table).on_conflict_do_nothing()
+        return dialect.insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
 
     def add_epoch(self, epoch: int, venue: str, account_root: str, accounts: int, body: str, window_s: float) -> bool:
         """Store an epoch once; False if it was already there (the first posting stands)."""
         now = time.time()
         with self.engine.begin() as conn:
-            result = conn.execute(self._insert(epochs).values(
+            inserted = conn.execute(self._insert(epochs).values(
                 epoch=epoch, venue=venue, account_root=account_root, accounts=accounts, received_at=now,
-                deadline=now + window_s, body=body))
-        return bool(result.rowcount)
+                deadline=now + window_s, body=body)).first()
+        return inserted is not None
 
     def set_snapshot(self, epoch: int, body: str) -> None:
         with self.engine.begin() as conn:
@@ -189,7 +190,7 @@ class Store:
         """Insert ``rows`` in one transaction; per row, whether it was new (False: digest already stored)."""
         statement = self._insert(proofs)
         with self.engine.begin() as conn:
-            return [bool(conn.execute(statement.values(**row)).rowcount) for row in rows]
+            return [conn.execute(statement.values(**row)).first() is not None for row in rows]
 
     def reject(self, client: str, path: str, reason: str, excerpt: bytes, digest: str | None = None) -> None:
         with self.engine.begin() as conn:
