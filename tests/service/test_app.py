@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select, text
 
-from tests.service.conftest import EXAMPLES, HOLDER, WRITE, post_epoch_and_snapshot
+from tests.service.conftest import API_KEY, EXAMPLES, HOLDER, WRITE, post_epoch_and_snapshot
 from zkmargin.bundle import ProofBundle
-from zkmargin.service.app import MAX_BODY
+from zkmargin.service.app import MAX_BODY, create_app
+from zkmargin.service.policy import ServiceConfig
+from zkmargin.service.store import Store, connect, rejections
 
 
 def test_a_proof_is_verified_stored_once_and_sets_its_holder_healthy(client: TestClient, published: Path,
@@ -44,14 +48,8 @@ def test_the_same_proof_from_concurrent_writers_is_stored_once(client: TestClien
     assert client.get("/v1/epochs/1").json()["proved"] == 1
 
 
-def test_a_database_that_fails_answers_503_in_json(service_config, tmp_path: Path, published: Path,
+def test_a_database_that_fails_answers_503_in_json(service_config: ServiceConfig, tmp_path: Path, published: Path,
                                                    bundle: ProofBundle) -> None:
-    from sqlalchemy import text
-
-    from tests.service.conftest import API_KEY
-    from zkmargin.service.app import create_app
-    from zkmargin.service.store import Store, connect
-
     store = Store(connect(f"sqlite:///{tmp_path / 'broken.db'}"))
     with TestClient(create_app(service_config, store, API_KEY, rate=0)) as client:
         post_epoch_and_snapshot(client, published)
@@ -61,14 +59,8 @@ def test_a_database_that_fails_answers_503_in_json(service_config, tmp_path: Pat
     assert r.status_code == 503 and r.json() == {"error": "database unavailable: OperationalError; retry later"}
 
 
-def test_a_proof_below_the_holders_minimum_is_kept_as_a_margin_call(service_config, db_url: str, published: Path,
-                                                                    bundle: ProofBundle) -> None:
-    from dataclasses import replace
-
-    from tests.service.conftest import API_KEY
-    from zkmargin.service.app import create_app
-    from zkmargin.service.store import Store, connect
-
+def test_a_proof_below_the_holders_minimum_is_kept_as_a_margin_call(service_config: ServiceConfig, db_url: str,
+                                                                    published: Path, bundle: ProofBundle) -> None:
     strict = replace(service_config, registry={**service_config.registry, HOLDER: 16_000}, window_s=0)
     with TestClient(create_app(strict, Store(connect(db_url)), API_KEY, rate=0)) as client:
         post_epoch_and_snapshot(client, published)
@@ -103,7 +95,7 @@ def _forged(bundle: ProofBundle, **signals: str) -> str:
 
 
 def test_malformed_and_forged_bodies_get_a_4xx_with_a_message_never_a_5xx(client: TestClient, published: Path,
-                                                                         bundle: ProofBundle) -> None:
+                                                                         bundle: ProofBundle, db_url: str) -> None:
     post_epoch_and_snapshot(client, published)
     good = json.loads(bundle.model_dump_json())
     cases = {
@@ -133,6 +125,13 @@ def test_malformed_and_forged_bodies_get_a_4xx_with_a_message_never_a_5xx(client
         assert message in r.json()["error"] and "\n" not in r.json()["error"], (name, r.json())
     assert client.get("/v1/epochs/1").json()["proved"] == 0
     assert client.post("/v1/epochs", content=b"1e999999", headers=WRITE).status_code == 422
+    # every refusal that reached the service is logged (the two oversized bodies stop at the edge)
+    engine = connect(db_url)
+    with engine.connect() as conn:
+        reasons = conn.execute(select(rejections.c.path, rejections.c.reason)).all()
+    engine.dispose()
+    assert len(reasons) == len(cases) - 2 + 1
+    assert ("/v1/proofs", "the Groth16 proof does not verify for these public signals") in reasons
     assert client.get("/v1/holders/not-a-holder").status_code == 422
     assert client.get("/v1/epochs/99999999999999999999").status_code in (404, 422)
 
@@ -147,11 +146,7 @@ def test_the_api_is_documented_at_docs(client: TestClient) -> None:
     assert "Groth16Proof" in spec["components"]["schemas"]
 
 
-def test_a_client_over_its_rate_is_told_to_slow_down(service_config, tmp_path: Path) -> None:
-    from tests.service.conftest import API_KEY
-    from zkmargin.service.app import create_app
-    from zkmargin.service.store import Store, connect
-
+def test_a_client_over_its_rate_is_told_to_slow_down(service_config: ServiceConfig, tmp_path: Path) -> None:
     app = create_app(service_config, Store(connect(f"sqlite:///{tmp_path / 'r.db'}")), API_KEY, rate=1, burst=3)
     with TestClient(app) as client:
         codes = [client.get("/v1/margin-calls").status_code for _ in range(5)]
