@@ -39,6 +39,8 @@ from zkmargin.service.store import MAX_EPOCH, Store
 #: Largest body accepted, bytes: a proof bundle or an epoch file is about 2 KB; a snapshot ~100 KB.
 MAX_BODY = 64 * 1024
 MAX_SNAPSHOT_BODY = 4 * 1024 * 1024
+#: Holders drawn in the dashboard's health chart (beyond that it is unreadable; the tables list all).
+CHART_HOLDERS = 12
 #: Clients whose rate buckets are kept (least recently seen dropped first): memory stays bounded.
 MAX_CLIENTS = 10_000
 WRITE_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="The service's write key (ZKMARGIN_API_KEY)")
@@ -270,9 +272,11 @@ def create_app(config: ServiceConfig, store: Store, api_key: str, rate: float = 
         from zkmargin.service.dashboard import render
 
         epoch = current_epoch()
-        history = {h: store.history(h) for h in config.registry}
-        return HTMLResponse(render(epoch, statuses(epoch) if epoch is not None else [], history, config.registry,
-                                   time.time()))
+        now = statuses(epoch) if epoch is not None else []
+        # the chart follows the holders in margin call first, then the others, up to CHART_HOLDERS lines
+        charted = sorted(now, key=lambda x: x.status not in CALLED)[:CHART_HOLDERS]
+        history = store.histories([x.holder for x in charted])
+        return HTMLResponse(render(epoch, now, history, config.registry, time.time()))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -2,7 +2,8 @@
 
 Shows the current epoch with its counts, the holders in margin call (below requirement or late)
 with their deadlines, every registered holder's status, and an inline SVG chart of proven health
-(threshold / 10000, i.e. multiples of maintenance margin) per holder over epochs.
+(threshold / 10000, i.e. multiples of maintenance margin) over epochs for the holders the caller
+picks (the app: up to 12, those in margin call first).
 """
 
 from __future__ import annotations

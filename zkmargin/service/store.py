@@ -205,12 +205,15 @@ class Store:
                                 .where(proofs.c.epoch == epoch).group_by(proofs.c.holder))
             return {h: int(t) for h, t in rows}
 
-    def history(self, holder: str) -> dict[int, int]:
-        """The highest verified threshold of ``holder`` per epoch (bps)."""
+    def histories(self, holders: list[str]) -> dict[str, dict[int, int]]:
+        """The highest verified threshold of each of ``holders`` per epoch (bps), in one query."""
+        out: dict[str, dict[int, int]] = {h: {} for h in holders}
         with self.engine.connect() as conn:
-            rows = conn.execute(select(proofs.c.epoch, func.max(proofs.c.threshold_bps))
-                                .where(proofs.c.holder == holder).group_by(proofs.c.epoch))
-            return {int(e): int(t) for e, t in rows}
+            rows = conn.execute(select(proofs.c.holder, proofs.c.epoch, func.max(proofs.c.threshold_bps))
+                                .where(proofs.c.holder.in_(holders)).group_by(proofs.c.holder, proofs.c.epoch))
+            for holder, epoch, bps in rows:
+                out[holder][int(epoch)] = int(bps)
+        return out
 
     def counts(self) -> dict[str, int]:
         """Rows per table (proofs, rejections, epochs)."""
