@@ -224,9 +224,13 @@ def _snarkjs(
     accept: tuple[int, ...] = (0,),
     progress: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the pinned snarkjs with ``args`` from the project root."""
+    """Run the pinned snarkjs with ``args`` from the project root.
+
+    Path arguments are made absolute against the caller's working directory first: snarkjs runs
+    in the project root, where a relative path would name a different (or no) file.
+    """
     return run_tool(
-        [*snarkjs_command(), *args],
+        [*snarkjs_command(), *(arg.absolute() if isinstance(arg, Path) else arg for arg in args)],
         cwd=PROJECT_ROOT,
         what=what,
         stdin=stdin,
