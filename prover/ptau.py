@@ -26,6 +26,7 @@ from prover.cache import cache_dir, exclusive_lock
 from prover.r1cs import R1csHeader
 from prover.snarkjs import ptau_beacon, ptau_contribute, ptau_new, ptau_prepare_phase2
 from zkmargin.errors import InputError
+from zkmargin.files import require_regular_file
 
 PTAU_ENV = "ZKMARGIN_PTAU"
 DEV_PTAU_LOCK = ".generate.lock"
@@ -71,6 +72,7 @@ def required_power(header: R1csHeader) -> int:
 
 def read_ptau_info(path: Path) -> PtauInfo:
     """Read the header of a .ptau file; InputError if it is not a BN254 powers-of-tau file."""
+    require_regular_file(path, "ptau file")
     try:
         with path.open("rb") as handle:
             table = read_section_table(handle, path, PTAU_MAGIC)

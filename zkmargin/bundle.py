@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from zkmargin.files import FIELD_DECIMAL
 from zkmargin.models.types import StrictModel
 from zkmargin.profiles import PUBLIC_SIGNALS
 
@@ -42,8 +43,8 @@ class PublicSignals(StrictModel):
     @field_validator("snapshot_root", "account_commitment", "threshold_bps")
     @classmethod
     def _decimal(cls, v: str) -> str:
-        if not v.isdigit():
-            raise ValueError("public signals are decimal strings of field elements")
+        if not FIELD_DECIMAL.fullmatch(v):
+            raise ValueError("public signals are decimal strings of field elements (at most 78 digits)")
         return v
 
     def as_list(self) -> list[int]:

@@ -10,7 +10,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from zkmargin.errors import InputError
+from zkmargin.errors import InputError, OutputError
+from zkmargin.files import read_input
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,20 +38,25 @@ def parse_model(model: type[M], text: str | bytes, *, source: str) -> M:
 
 def load_model(model: type[M], path: str | os.PathLike[str]) -> M:
     """Read and validate a JSON file as ``model``."""
-    p = Path(path)
-    try:
-        text = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except OSError as e:
-        raise InputError(f"{p}: cannot read: {e.strerror}") from None
-    return parse_model(model, text, source=str(p))
+    return parse_model(model, read_input(path), source=os.fspath(path))
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename).
+
+    A failed write (read-only or full folder, a file where a folder should be) raises
+    :class:`OutputError` naming ``path``; the old file, if any, is left as it was.
+    """
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        _replace_with(p, text)
+    except OSError as e:
+        raise OutputError(f"cannot write {p}: {e.strerror or e}") from None
+
+
+def _replace_with(p: Path, text: str) -> None:
+    """Write ``text`` to a temp file beside ``p`` and rename it over ``p``."""
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
