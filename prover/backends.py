@@ -18,7 +18,6 @@ form of what passed, so every input gets the same verdict from each.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any, Protocol, get_args
 
 from prover import snarkjs
 from prover.binfile import read_section_table
+from prover.lifetime import private_file
 from prover.witness import write_wtns
 from verifier import Proof, VerifyingKey, load_verifying_key, verify
 from verifier.bn254 import CURVE_ORDER
@@ -74,8 +74,8 @@ class SnarkjsBackend:
     name: Backend = field(default="snarkjs", init=False)
 
     def prove(self, witness: Sequence[int]) -> tuple[dict[str, Any], list[int]]:
-        with _wtns_file(witness) as wtns:
-            proof, public = snarkjs.prove(self.zkey, wtns)
+        with _wtns_file(witness) as (wtns, fds):
+            proof, public = snarkjs.prove(self.zkey, wtns, fds=fds)
         return proof, [int(value) for value in public]
 
 
@@ -108,7 +108,7 @@ class NativeBackend:
                 f"native prover: the witness has {len(witness)} values, {self.zkey.name} is for "
                 f"{self.key.n_wires} wires"
             )
-        with _wtns_file(witness) as wtns:
+        with _wtns_file(witness) as (wtns, _):
             try:
                 blob = self._groth16py.prove_wtns(self.key.proving_key, str(wtns))
             except (self._groth16py.WitnessError, self._groth16py.EncodingError) as exc:
@@ -187,9 +187,10 @@ def _pairing(verifier: Verifier, key: VerifyingKey, vk: Path) -> Callable[[Proof
 
 
 @contextmanager
-def _wtns_file(witness: Sequence[int]) -> Iterator[Path]:
-    """``witness`` written to a scratch .wtns file, deleted on exit."""
-    with tempfile.TemporaryDirectory(prefix="zkmargin-prove-") as scratch:
-        path = Path(scratch) / "witness.wtns"
+def _wtns_file(witness: Sequence[int]) -> Iterator[tuple[Path, tuple[int, ...]]]:
+    """``witness`` (private: it holds the whole account) as a .wtns file that exists only in
+    memory where the OS allows (:func:`prover.lifetime.private_file`), with the descriptors a
+    child process needs to read it."""
+    with private_file("witness.wtns") as (path, fds):
         write_wtns(path, witness, CURVE_ORDER)
-        yield path
+        yield path, fds

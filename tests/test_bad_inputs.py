@@ -74,6 +74,7 @@ COMMANDS: list[Command] = [
     Command("verify --vk {mul_vk} --proof {proof} --public {public} --backend native", "public", verifies=True),
     Command("calldata {bundle}", "bundle"),
     Command("calldata {bundle} --function checkMargin", "bundle", verifies=True),
+    Command("export-snarkjs {bundle} -o {out}", "bundle"),
     Command("calldata {proof} --public {public}", "proof"),
     Command("calldata {proof} --public {public}", "public"),
     Command("batch verify {batch_dir} --snapshot {snapshot} --vk {vk} --commitments {commitments}", "batch_dir",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from zkmargin import fixedpoint as fp
 from zkmargin.book import Book
-from zkmargin.errors import InputError
+from zkmargin.errors import InputError, OutputError
 from zkmargin.margin import Comparison
 from zkmargin.models import RiskSnapshot
 from zkmargin.portfolio import MarginResult
@@ -53,5 +53,9 @@ def plot_comparison(path: Path, comparison: Comparison, book: Book, snapshot: Ri
     ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        fig.savefig(path)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        plt.close(fig)

@@ -39,11 +39,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from zkmargin.cli import (audit, batch, build, calldata, ceremony, commit, demo, export_solidity, margin, prove,
-                              schema, setup, snapshot, verify)
+    from zkmargin.cli import (audit, batch, build, calldata, ceremony, commit, demo, export_snarkjs, export_solidity,
+                              margin, prove, schema, setup, snapshot, verify)
 
-    for module in (schema, snapshot, margin, commit, build, setup, prove, verify, demo, export_solidity, calldata, batch,
-                   audit, ceremony):
+    for module in (schema, snapshot, margin, commit, build, setup, prove, verify, demo, export_solidity, export_snarkjs,
+                   calldata, batch, audit, ceremony):
         main.add_command(module.command)
 
 

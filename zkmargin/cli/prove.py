@@ -30,9 +30,11 @@ def command(account: Path, snapshot: Path, out: Path, model: str, profile: str, 
     from prover.circuits import MarginCircuit
     from prover.margin import MarginProver, load_keys
     from zkmargin.errors import BelowMarginError
+    from zkmargin.files import check_output_file
     from zkmargin.io import load_model, save_model
     from zkmargin.models import Account, RiskSnapshot
 
+    check_output_file(out)
     acc = load_model(Account, account)
     snap = load_model(RiskSnapshot, snapshot)
     circuit = MarginCircuit.named(model, profile)

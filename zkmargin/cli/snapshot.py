@@ -20,9 +20,11 @@ def command() -> None:
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Snapshot JSON to write.")
 def build(market: Path, preset: str, out: Path) -> None:
     """Quantize Black-76 / linear risk arrays into the canonical integer snapshot."""
+    from zkmargin.files import check_output_file
     from zkmargin.io import save_model
     from zkmargin.snapshot_builder import build_snapshot, load_market
 
+    check_output_file(out)
     snap = build_snapshot(load_market(market), preset)
     save_model(snap, out)
     click.echo(f"wrote {out}: epoch {snap.epoch}, {len(snap.instruments)} instruments, "

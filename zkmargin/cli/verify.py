@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zkmargin.bundle import Verifier
-from zkmargin.cli.options import verifier_option
+from zkmargin.cli.options import MODELS, verifier_option
 
 if TYPE_CHECKING:
     from verifier.bundle import ProofCheck
@@ -27,7 +27,7 @@ File = click.Path(dir_okay=False, path_type=Path)
 @click.option("--commitment", type=str, help="Account commitment the proof must be about.")
 @click.option("--min-threshold", "min_threshold", default=10_000, show_default=True, type=int,
               help="Least health accepted, bps of MM.")
-@click.option("--model", type=str, help="Margin model the policy requires.")
+@click.option("--model", type=click.Choice(MODELS), help="Margin model the policy requires.")
 @click.option("--proof", type=File, help="snarkjs proof.json (plain mode, any Groth16 circuit; needs --vk, --public).")
 @click.option("--public", type=File, help="snarkjs public.json (plain mode).")
 @verifier_option
