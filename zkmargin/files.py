@@ -17,6 +17,8 @@ from pathlib import Path
 
 from zkmargin.errors import InputError, OutputError, ZkMarginError
 
+PROBE_BYTES = 4096
+"""Bytes written (then removed) to check an output folder: one page, as much as a small output."""
 FIELD_DECIMAL = re.compile(r"[0-9]{1,78}")
 """A field element as decimal text: ASCII digits only, at most 78 (r and q have 77), so that
 ``int()`` never meets Python's int-digit limit or a Unicode digit it cannot convert."""
@@ -67,10 +69,13 @@ def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") 
     folder = Path(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".zkmargin-probe-") as probe:
-            probe.write(b"\0" * 4096)
-            probe.flush()
-            os.fsync(probe.fileno())
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".zkmargin-probe-")
+        try:
+            os.write(fd, b"\0" * PROBE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
     except FileExistsError:
         raise OutputError(f"{what} {folder}: exists and is not a folder") from None
     except OSError as exc:
