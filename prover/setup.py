@@ -222,20 +222,27 @@ def read_keys(keys_dir: Path, circuit_id: str, *, hint: str) -> KeySet:
     manifest_path = keys_dir / MANIFEST_NAME
     if not manifest_path.exists():
         raise ProverError(f"no keys for {circuit_id} in {keys_dir}: {hint}")
-    raw = read_input(manifest_path, "key manifest", ProverError)
     try:
-        manifest = json.loads(raw)
+        manifest = _checked_manifest(manifest_path, circuit_id)
+    except ProverError as exc:
+        raise ProverError(f"{exc}: {hint}") from None
+    return KeySet(circuit_id, keys_dir / f"{circuit_id}.zkey", keys_dir / VK_NAME, manifest_path, manifest, True, 0.0)
+
+
+def _checked_manifest(manifest_path: Path, circuit_id: str) -> dict[str, Any]:
+    """The manifest at ``manifest_path`` after checking its shape and the key hashes it lists."""
+    try:
+        manifest = json.loads(read_input(manifest_path, "key manifest", ProverError))
     except ValueError as exc:
-        raise ProverError(f"key manifest {manifest_path}: not valid JSON ({exc}): {hint}") from None
+        raise ProverError(f"key manifest {manifest_path}: not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("circuit_id") != circuit_id:
-        raise ProverError(f"key manifest {manifest_path}: not a manifest of {circuit_id}: {hint}")
-    zkey, vk = keys_dir / f"{circuit_id}.zkey", keys_dir / VK_NAME
-    for key_file, field in ((zkey, "zkey_sha256"), (vk, "vk_sha256")):
-        require_regular_file(key_file, f"{circuit_id} key", ProverError)
+        raise ProverError(f"key manifest {manifest_path}: not a manifest of {circuit_id}")
+    for name, field in ((f"{circuit_id}.zkey", "zkey_sha256"), (VK_NAME, "vk_sha256")):
+        key_file = require_regular_file(manifest_path.parent / name, f"{circuit_id} key", ProverError)
         if cached_sha256(key_file) != manifest.get(field):
             raise ProverError(f"{key_file} does not match the {field} of {manifest_path} (a partial "
-                              f"or replaced key): {hint}")
-    return KeySet(circuit_id, zkey, vk, manifest_path, manifest, True, 0.0)
+                              "or replaced key)")
+    return manifest
 
 
 def key_manifest(
