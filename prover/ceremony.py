@@ -31,6 +31,7 @@ from prover.cache import sha256_file
 from prover.ptau import DEV_BEACON_HASH, check_ptau, required_power
 from prover.setup import MANIFEST_NAME, VK_NAME, KeySet, key_manifest, write_manifest
 from zkmargin.errors import InputError
+from zkmargin.files import check_output_dir
 from zkmargin.io import load_model
 
 STATE_NAME = "ceremony.json"
@@ -194,13 +195,13 @@ class Ceremony:
         """
         if (directory / STATE_NAME).exists():
             raise InputError(f"{directory} already holds a ceremony ({STATE_NAME})")
+        check_output_dir(directory, "ceremony folder")
         info = check_ptau(ptau, required_power(build.header))
         ptau_sha256 = sha256_file(ptau)
         if ptau_sha256 == DEV_PTAU_SHA256:
             raise InputError(f"{ptau} is the INSECURE dev ptau (its entropy is public): a ceremony "
                              "needs a public ceremony file such as powersOfTau28_hez_final_NN.ptau")
         blake2b = ptau_blake2b(ptau)
-        directory.mkdir(parents=True, exist_ok=True)
         r1cs, wasm = directory / f"{circuit_id}.r1cs", directory / f"{circuit_id}.wasm"
         shutil.copyfile(build.r1cs, r1cs)
         shutil.copyfile(build.wasm, wasm)
@@ -330,6 +331,8 @@ class Ceremony:
         return KeySet(self.circuit_id, zkey, vk, path, manifest, False, 0.0)
 
     def _next_zkey(self) -> Path:
+        """Where the next step's zkey goes, after checking the folder takes it."""
+        check_output_dir(self.directory, "ceremony folder")
         return self.directory / f"{self.circuit_id}_{len(self.steps):04d}.zkey"
 
     def _refuse_after_beacon(self) -> None:

@@ -31,6 +31,7 @@ from prover.setup import SETUP_LOCK, SETUP_SCRATCH, KeySet, setup_keys
 from verifier import load_verifying_key, parse_proof, verify
 from zkmargin.bundle import ProofBundle
 from zkmargin.cli import main
+from tests.conftest import dev_ptau
 from zkmargin.io import save_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +99,7 @@ WRITERS = [
     "export-snarkjs {bundle} -o {out}/plain",
     "batch prove {accounts} {snapshot} -o {out}/epoch --workers 1",
     "audit --check keys -o {out}/audit.md",
+    "ceremony init -d {out}/ceremony --ptau {ptau}",
 ]
 """Every command that writes a file, ``{out}`` being the folder that refuses it."""
 
@@ -119,7 +121,7 @@ def test_unwritable_output_is_one_line_before_any_work(template: str, kind: str,
                                                        account_dir: Path) -> None:
     out = _unwritable(kind, tmpfs, tmp_path)
     files = {"market": EXAMPLES / "market.json", "account": ACCOUNT, "snapshot": SNAPSHOT, "bundle": bundle_file,
-             "accounts": account_dir, "out": out}
+             "accounts": account_dir, "out": out, "ptau": dev_ptau()}
     args = [token.format(**{k: str(v) for k, v in files.items()}) for token in template.split()]
     started = time.monotonic()
     result = CliRunner().invoke(main, args)

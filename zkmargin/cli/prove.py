@@ -39,6 +39,8 @@ def command(account: Path, snapshot: Path, out: Path, model: str, profile: str, 
     snap = load_model(RiskSnapshot, snapshot)
     circuit = MarginCircuit.named(model, profile)
     prover = MarginProver(circuit, load_keys(circuit), backend)
+    click.echo(f"prove {circuit.circuit_id}: keys checked; engine, witness, then the Groth16 proof ({backend}, "
+               "a few seconds)", err=True)
     try:
         bundle = prover.prove(acc, snap, threshold_bps)
     except BelowMarginError as e:
