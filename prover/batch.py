@@ -13,6 +13,7 @@ rerun proves only what is missing; a worker that dies has its account retried. I
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -37,9 +38,14 @@ from prover.margin import load_keys
 from verifier.native import load_groth16py
 from zkmargin.bundle import Backend, ProofBundle
 from zkmargin.commitment import commit_account
-from zkmargin.errors import InputError
+from zkmargin.errors import InputError, OutputError
+from zkmargin.files import check_output_dir
 from zkmargin.io import dump_json, load_model, save_model
 from zkmargin.models import Account, RiskSnapshot
+
+
+UNWRITTEN = f"the proof was computed and is kept in {SUMMARY_NAME} (its 'bundle' field)"
+"""Why a proven account is 'failed': its bundle could not be written (a full or read-only folder)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,8 @@ class BatchSummary:
             },
             "accounts": [
                 {"account": o.name, "status": o.status, "seconds": round(o.seconds, 3), "attempts": o.attempts,
-                 "worker": o.worker, "message": o.message}
+                 "worker": o.worker, "message": o.message,
+                 **({"bundle": o.bundle.model_dump(mode="json")} if o.status == "failed" and o.bundle else {})}
                 for o in self.outcomes
             ],
         }
@@ -140,6 +147,7 @@ def plan_batch(accounts: Path, snapshot_path: Path, out_dir: Path, options: Batc
     Raises a ZkMarginError (one line) for what stops the whole batch: a missing or malformed
     snapshot, no keys for the circuit, no accounts, groth16py or Ray missing when asked for.
     """
+    check_output_dir(out_dir)
     snapshot = load_model(RiskSnapshot, snapshot_path)
     circuit = MarginCircuit.named(options.model, options.profile)
     if options.backend == "native":
@@ -185,7 +193,10 @@ def run_batch(plan: BatchPlan, on_outcome: Callable[[Outcome], None] = lambda _:
 
     def record(job: Job, outcome: Outcome, attempts: int) -> None:
         outcome = replace(outcome, attempts=attempts)
-        _write(plan.out_dir, outcome)
+        try:
+            _write(plan.out_dir, outcome)
+        except OutputError as e:  # full or read-only folder: the summary keeps the proof
+            outcome = replace(outcome, status="failed", message=f"{e}; {UNWRITTEN}")
         proved.append(outcome)
         on_outcome(outcome)
 
@@ -199,12 +210,24 @@ def run_batch(plan: BatchPlan, on_outcome: Callable[[Outcome], None] = lambda _:
                               on_result=record, on_give_up=give_up, max_attempts=options.max_attempts)
     elif plan.jobs:
         restarts = run_pool(plan.jobs, prove_in_process, workers=min(options.local_workers, len(plan.jobs)),
-                            initializer=init_process, initargs=(plan.spec,), on_result=record,
+                            initializer=init_process, initargs=(plan.spec, os.getpid()), on_result=record,
                             on_give_up=give_up, max_attempts=options.max_attempts)
     outcomes = sorted([*plan.settled, *proved], key=lambda outcome: outcome.name)
     summary = BatchSummary(plan, outcomes, time.monotonic() - started, restarts)
-    dump_json(summary.to_json(), plan.out_dir / SUMMARY_NAME)
+    _write_summary(summary, plan.out_dir / SUMMARY_NAME)
     return summary
+
+
+def _write_summary(summary: BatchSummary, path: Path) -> None:
+    """Write the summary; if its folder refuses it, write it to the temp folder instead and raise
+    OutputError naming that copy, so no proof it holds is lost."""
+    try:
+        dump_json(summary.to_json(), path)
+    except OutputError as e:
+        fd, rescue = tempfile.mkstemp(prefix="zkmargin-batch-summary-", suffix=".json")
+        os.close(fd)
+        dump_json(summary.to_json(), rescue)
+        raise OutputError(f"{e}; the summary (with every unwritten proof) is in {rescue}") from None
 
 
 def _write(out_dir: Path, outcome: Outcome) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zkmargin.errors import InputError
+from zkmargin.files import read_input
 from zkmargin.io import parse_model
 from zkmargin.models import Account
 
@@ -43,7 +44,7 @@ def read_accounts(source: Path) -> list[AccountEntry]:
     """
     if source.is_dir():
         entries = [_file_entry(path) for path in sorted(source.glob("*.json"))]
-    elif source.is_file():
+    elif source.exists():
         entries = _jsonl_entries(source)
     else:
         raise InputError(f"{source}: no such folder of account files or JSONL file")
@@ -71,15 +72,15 @@ def bundle_files(out_dir: Path) -> dict[str, Path]:
 
 def _file_entry(path: Path) -> AccountEntry:
     try:
-        text = path.read_bytes()
-    except OSError as e:
-        return AccountEntry(path.stem, None, f"{path}: cannot read: {e.strerror}")
+        text = read_input(path)
+    except InputError as e:
+        return AccountEntry(path.stem, None, str(e))
     return _entry(path.stem, text, str(path))
 
 
 def _jsonl_entries(source: Path) -> list[AccountEntry]:
     entries = []
-    for number, line in enumerate(source.read_bytes().splitlines(), start=1):
+    for number, line in enumerate(read_input(source, "accounts").splitlines(), start=1):
         if line.strip():
             entries.append(_entry(f"line{number}", line, f"{source}:{number}", named_inside=True))
     return entries

@@ -25,6 +25,7 @@ from verifier.groth16 import check_public_inputs
 from zkmargin.bundle import ProofBundle, Verifier
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import InputError, VerificationError
+from zkmargin.files import FIELD_DECIMAL, read_input
 from zkmargin.io import load_model
 from zkmargin.models import RiskSnapshot
 from zkmargin.profiles import get_profile
@@ -77,14 +78,13 @@ def verify_folder(
 def load_commitments(path: Path) -> dict[str, int]:
     """A JSON object ``{"<account>": "<commitment>"}`` (decimal field elements)."""
     try:
-        data = json.loads(path.read_bytes())
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+        data = json.loads(read_input(path, "commitments"))
     except ValueError as e:
         raise InputError(f"{path}: malformed JSON: {e}") from None
-    if not isinstance(data, dict) or not all(str(v).isdigit() for v in data.values()):
-        raise InputError(f'{path}: expected a JSON object {{"<account>": "<decimal commitment>"}}')
-    return {str(name): int(str(value)) for name, value in data.items()}
+    if not isinstance(data, dict) or not all(isinstance(v, str) and FIELD_DECIMAL.fullmatch(v) for v in data.values()):
+        raise InputError(f'{path}: expected a JSON object {{"<account>": "<decimal commitment>"}} '
+                         "(decimal strings of at most 78 digits)")
+    return {name: int(value) for name, value in data.items()}
 
 
 def check_bundles(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from prover.circuits import MarginCircuit
+from prover.lifetime import die_with_parent
 from prover.margin import MarginProver
 from prover.setup import KeySet
 from zkmargin import fixedpoint as fp
@@ -128,11 +129,13 @@ _worker: BatchWorker | str = "not initialized"
 """This pool process's warm worker, or why it could not be built (see :func:`init_process`)."""
 
 
-def init_process(spec: ProveSpec) -> None:
-    """Process pool initializer: build this process's warm worker. It never raises (a pool whose
-    initializer fails dies and would be recreated in vain): a failure fails each account instead,
-    with the reason."""
+def init_process(spec: ProveSpec, parent_pid: int) -> None:
+    """Process pool initializer: die with the batch's main process ``parent_pid`` (a pool worker
+    would otherwise wait forever for work from a killed parent), then build this process's warm
+    worker. It never raises (a pool whose initializer fails dies and would be recreated in vain):
+    a failure fails each account instead, with the reason."""
     global _worker
+    die_with_parent(parent_pid)
     try:
         _worker = BatchWorker(spec)
     except Exception as e:  # noqa: BLE001 - reported per account by prove_in_process

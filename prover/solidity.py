@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,8 @@ from prover import snarkjs
 from prover.setup import KeySet
 from prover.toolchain import PROJECT_ROOT, locked_version, run_tool, solc_command
 from zkmargin.errors import ProverError
+from zkmargin.files import check_output_dir
+from zkmargin.io import dump_json, write_atomic
 
 MARGIN_GATE_SOURCE = PROJECT_ROOT / "contracts" / "MarginGate.sol"
 """The committed source of the MarginGate contract."""
@@ -78,15 +79,15 @@ class SolidityExport:
 
 def export_contracts(keys: KeySet, out_dir: Path, *, compile_: bool = False) -> SolidityExport:
     """Write the verifier of ``keys.zkey`` and MarginGate to ``out_dir``; compile them on request."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out_dir)
     verifier, gate = out_dir / VERIFIER_FILE, out_dir / GATE_FILE
     snarkjs.export_solidity_verifier(keys.zkey, verifier)
-    shutil.copyfile(MARGIN_GATE_SOURCE, gate)
+    write_atomic(gate, MARGIN_GATE_SOURCE.read_text(encoding="utf-8"))
     artifacts: list[Path] = []
     if compile_:
         for contract in compile_sources([verifier, gate]).values():
             path = out_dir / f"{contract.name}.json"
-            path.write_text(json.dumps(contract.to_json(), indent=2) + "\n", encoding="utf-8")
+            dump_json(contract.to_json(), path)
             artifacts.append(path)
     return SolidityExport(keys.circuit_id, verifier, gate, tuple(artifacts))
 

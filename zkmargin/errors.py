@@ -25,6 +25,10 @@ class InputError(ZkMarginError, ValueError):
     """A user-supplied file or value is malformed (bad JSON, wrong schema, unknown id, ...)."""
 
 
+class OutputError(ZkMarginError):
+    """An output cannot be written (read-only or missing folder, full disk, a folder in the way)."""
+
+
 class BelowMarginError(ZkMarginError):
     """The account does not meet the claimed health; no proof can (or should) be made."""
 

@@ -62,6 +62,7 @@ def prove(accounts: Path, snapshot: Path, out_dir: Path, workers: int | None, ra
     known = ", ".join(f"{sum(o.status == s for o in plan.settled)} {s}" for s in ("skipped", "invalid"))
     click.echo(f"{len(plan.jobs) + len(plan.settled)} accounts ({known}); proving {len(plan.jobs)} on "
                f"{options.executor}", err=True)
+    stderr = click.get_text_stream("stderr")
     started = time.monotonic()
     done = 0
 
@@ -69,12 +70,20 @@ def prove(accounts: Path, snapshot: Path, out_dir: Path, workers: int | None, ra
         elapsed = time.monotonic() - started
         return f"{done / elapsed:.2f} accounts/s  {outcome.name}" if outcome and elapsed > 0 else ""
 
-    with click.progressbar(length=len(plan.jobs), label="proving", file=click.get_text_stream("stderr"),
-                           show_eta=True, show_pos=True, item_show_func=rate) as bar:
+    def line(outcome: Outcome) -> None:
+        """Off a terminal (a log, CI): one line per account with the rate and time left."""
+        elapsed = time.monotonic() - started
+        click.echo(f"proving: {done}/{len(plan.jobs)} {outcome.name} {outcome.status}, {done / elapsed:.2f} "
+                   f"accounts/s, about {(len(plan.jobs) - done) * elapsed / done:.0f} s left", err=True)
+
+    with click.progressbar(length=len(plan.jobs), label="proving", file=stderr, show_eta=True, show_pos=True,
+                           item_show_func=rate) as bar:
         def advance(outcome: Outcome) -> None:
             nonlocal done
             done += 1
             bar.update(1, outcome)
+            if not stderr.isatty():
+                line(outcome)
 
         summary = run_batch(plan, advance)
     for outcome in summary.outcomes:
