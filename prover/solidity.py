@@ -5,8 +5,9 @@
 * ``Groth16Verifier.sol``: the verifier exactly as ``snarkjs zkey export solidityverifier`` writes
   it (snarkjs 0.7.6: public inputs >= r are rejected, G2 points read as ``[c1, c0]``), so an auditor
   can re-export it from the published zkey and compare byte for byte;
-* ``MarginGate.sol``: a copy of the project's ``contracts/MarginGate.sol`` (per-epoch snapshot
-  roots set by an owner, ``checkMargin``), which calls any such verifier through an interface;
+* ``MarginGate.sol``: a copy of the project's ``contracts/MarginGate.sol`` (per-epoch snapshot and account
+  roots published by an owner, ``checkMargin`` per holder with an owner-set minimum threshold),
+  which calls any such verifier through an interface;
 * with ``compile_=True``, ``<Contract>.json`` per deployable contract: ABI, creation bytecode and
   method identifiers from the pinned solc-js (:data:`EVM_VERSION`, optimizer :data:`OPTIMIZER_RUNS`
   runs), ready for a deployment script.

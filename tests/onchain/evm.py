@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -44,9 +45,8 @@ class Chain:
     other: str
     verifier: Contract
     gate: Contract
-    deploy_gas: dict[str, int]
-    """Contract name -> gas used by its deployment."""
-    set_root_gas: int
+    gas: dict[str, int] = field(default_factory=dict)
+    """Gas used by the set-up transactions, by README row ("deploy MarginGate", "publishEpoch")."""
 
     def send(self, to: str, data: bytes | str, sender: str | None = None) -> TxReceipt:
         """Mine a transaction with ``data``; the receipt whatever its status."""
@@ -59,21 +59,35 @@ class Chain:
 
     def revert(self, to: str, data: bytes | str, sender: str | None = None) -> Revert:
         """The MarginGate custom error that an eth_call of ``data`` reverts with."""
-        with pytest.raises(TransactionFailed) as failed:
-            self.w3.eth.call({"from": sender or self.owner, "to": to, "data": HexBytes(data), "gas": GAS_LIMIT})
-        return self._decode(failed.value)
+        return revert(self.w3, {"from": sender or self.owner, "to": to, "data": HexBytes(data)}, [self.gate.abi])
 
-    def _decode(self, failure: TransactionFailed) -> Revert:
-        # eth-tester reports revert data as the repr of a bytes object after this prefix
-        text = str(failure.args[0]).removeprefix("execution reverted: ")
-        data = ast.literal_eval(text)
-        assert isinstance(data, bytes), text
-        for entry in self.gate.abi:
+
+def revert(w3: Web3, tx: TxParams, abis: Iterable[list[dict[str, Any]]]) -> Revert:
+    """The custom error (declared in one of ``abis``) that an eth_call of ``tx`` reverts with."""
+    with pytest.raises(TransactionFailed) as failed:
+        w3.eth.call({**tx, "gas": GAS_LIMIT})
+    # eth-tester reports revert data as the repr of a bytes object after this prefix
+    text = str(failed.value.args[0]).removeprefix("execution reverted: ")
+    data = ast.literal_eval(text)
+    assert isinstance(data, bytes), text
+    for abi in abis:
+        for entry in abi:
             if entry["type"] == "error":
                 types = [arg["type"] for arg in entry["inputs"]]
                 if Web3.keccak(text=f"{entry['name']}({','.join(types)})")[:4] == data[:4]:
                     return Revert(entry["name"], tuple(decode(types, data[4:])))
-        raise AssertionError(f"not a MarginGate error: {data.hex()}")
+    raise AssertionError(f"not a declared custom error: {data.hex()}")
+
+
+def deploy(w3: Web3, artifact: dict[str, Any], sender: str, *args: object) -> tuple[Contract, int]:
+    """Deploy a compiled contract (export-solidity's ``<Contract>.json``); it and the gas used."""
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    tx = factory.constructor(*args).transact({"from": sender, "gas": DEPLOY_GAS_LIMIT})
+    receipt = w3.eth.wait_for_transaction_receipt(tx)
+    assert receipt["status"] == 1, artifact["contractName"]
+    contract = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+    assert isinstance(contract, Contract)
+    return contract, receipt["gasUsed"]
 
 
 def cli(args: Sequence[str]) -> str:
