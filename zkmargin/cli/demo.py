@@ -28,7 +28,10 @@ def _step(name: str, fn: Callable[[], T]) -> T:
 @ptau_option
 @click.option("-o", "--out-dir", default="out/demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Where bundles are written.")
-def command(profile: str, ptau: Path | None, out_dir: Path) -> None:
+@click.option("--onchain", is_flag=True,
+              help="Instead: a venue epoch, a healthy and a delinquent trader through the margin-call lifecycle "
+                   "on a local EVM (small profile; needs the evm extra).")
+def command(profile: str, ptau: Path | None, out_dir: Path, onchain: bool) -> None:
     """Prove and verify every healthy example account; show that the insolvent one cannot."""
     from prover.circuits import MarginCircuit
     from prover.margin import MarginProver, setup_circuit
@@ -39,6 +42,12 @@ def command(profile: str, ptau: Path | None, out_dir: Path) -> None:
     from zkmargin.models import Account, RiskSnapshot
 
     circuit = MarginCircuit.named("portfolio", profile)
+    if onchain:
+        from zkmargin.onchain_demo import lifecycle_demo
+
+        keys = _step("setup (or reuse) portfolio_small", lambda: setup_circuit(MarginCircuit.named("portfolio", "small"), ptau))
+        lifecycle_demo(keys, out_dir / "contracts", click.echo)
+        return
     snapshot = load_model(RiskSnapshot, EXAMPLES / "snapshot_span16.json")
     build = _step(f"build {circuit.circuit_id}", circuit.build)
     click.echo(f"   {build.n_constraints} constraints")
