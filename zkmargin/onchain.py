@@ -13,8 +13,9 @@ the events it emitted. Times are unix seconds; thresholds are bps of MM (10000 =
 
 from __future__ import annotations
 
+import ast
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from prover.setup import KeySet
 from zkmargin.bundle import ProofBundle
@@ -109,15 +110,12 @@ class HolderStatus:
 
 
 def connect(rpc_url: str) -> Web3:
-    """A web3 connection to ``rpc_url`` (http(s):// or ws(s)://), checked by one request."""
-    from web3 import HTTPProvider, LegacyWebSocketProvider
+    """A web3 connection to the JSON-RPC endpoint ``rpc_url`` (http(s)://), checked by one request."""
+    from web3 import HTTPProvider
 
-    if rpc_url.startswith(("ws://", "wss://")):
-        w3 = Web3(LegacyWebSocketProvider(rpc_url))
-    elif rpc_url.startswith(("http://", "https://")):
-        w3 = Web3(HTTPProvider(rpc_url))
-    else:
-        raise InputError(f"--rpc {rpc_url}: an http(s):// or ws(s):// URL")
+    if not rpc_url.startswith(("http://", "https://")):
+        raise InputError(f"--rpc {rpc_url}: an http(s):// URL")
+    w3 = Web3(HTTPProvider(rpc_url))
     try:
         w3.eth.chain_id
     except Exception as e:  # any transport failure: the endpoint is unusable
@@ -167,9 +165,20 @@ def deploy_lifecycle(w3: Web3, artifacts: dict[str, dict[str, Any]], owner: str,
     return deployment
 
 
-def describe_revert(error: ContractLogicError, abis: Sequence[list[dict[str, Any]]]) -> str:
-    """``Name(arg=value, ...)`` of the custom error in ``error``'s revert data, else web3's message."""
-    data = bytes.fromhex(str(error.data or "").removeprefix("0x")) if isinstance(error.data, str) else b""
+def revert_data(error: Exception) -> bytes | None:
+    """The revert data of a failed call: from web3's ContractLogicError (a JSON-RPC node) or
+    eth-tester's TransactionFailed (in-process py-evm, which reports it as a bytes repr)."""
+    if isinstance(error, ContractLogicError):
+        return bytes.fromhex(error.data.removeprefix("0x")) if isinstance(error.data, str) else None
+    text = str(error.args[0]) if error.args else ""
+    if text.startswith("execution reverted: b"):
+        data = ast.literal_eval(text.removeprefix("execution reverted: "))
+        return data if isinstance(data, bytes) else None
+    return None
+
+
+def decode_revert(data: bytes, abis: Iterable[list[dict[str, Any]]]) -> tuple[str, dict[str, Any]] | None:
+    """The custom error (declared in one of ``abis``) that ``data`` encodes: name, arguments by name."""
     for abi in abis:
         for entry in abi:
             if entry["type"] != "error":
@@ -177,15 +186,23 @@ def describe_revert(error: ContractLogicError, abis: Sequence[list[dict[str, Any
             types = [arg["type"] for arg in entry["inputs"]]
             if Web3.keccak(text=f"{entry['name']}({','.join(types)})")[:4] == data[:4]:
                 values = decode(types, data[4:])
-                args = ", ".join(f"{arg['name']}={_shown(v, arg)}" for arg, v in zip(entry["inputs"], values))
-                return f"reverted with {entry['name']}({args})"
-    return f"reverted: {error}"
+                return entry["name"], {arg["name"]: _shown(v, arg) for arg, v in zip(entry["inputs"], values)}
+    return None
 
 
-def _shown(value: Any, arg: dict[str, Any]) -> str:
-    if arg.get("internalType") == "enum MarginRegistry.Status":
-        return STATUSES[value]
-    return str(value)
+def describe_revert(error: Exception, abis: Iterable[list[dict[str, Any]]]) -> str:
+    """``reverted with Name(arg=value, ...)`` for a custom error in ``abis``, else the error's text."""
+    data = revert_data(error)
+    decoded = None if data is None else decode_revert(data, abis)
+    if decoded is None:
+        return f"reverted: {error}"
+    name, args = decoded
+    return f"reverted with {name}(" + ", ".join(f"{k}={v}" for k, v in args.items()) + ")"
+
+
+def _shown(value: Any, arg: dict[str, Any]) -> Any:
+    """An error argument as decoded, a registry status by its name."""
+    return STATUSES[value] if arg.get("internalType") == "enum MarginRegistry.Status" else value
 
 
 class Lifecycle:
@@ -250,7 +267,7 @@ class Lifecycle:
     def bid(self, holder: int) -> tuple[Tx, Tx]:
         """Buy ``holder``'s auctioned collateral at the current price: approve it, then bid (the
         price only falls, so the approval covers the price the bid pays)."""
-        price = self.auction.functions.currentPrice(holder).call({"from": self.sender})
+        price = self.read("currentPrice", self.auction.functions.currentPrice(holder))
         token = self._token("payment")
         approve = self.send("approve payment", token.functions.approve(self.auction.address, price))
         return approve, self.send("bid", self.auction.functions.bid(holder))
@@ -258,10 +275,7 @@ class Lifecycle:
     # ---- reads ---------------------------------------------------------------------------------
     def status(self, epoch: int, holder: int) -> HolderStatus:
         r = self.registry.functions
-        try:
-            code = r.status(epoch, holder).call()
-        except ContractLogicError as e:
-            raise OnchainError(f"status: {describe_revert(e, self.deployment.abis.values())}") from None
+        code = self.read("status", r.status(epoch, holder))
         _, deadline, grace_end = r.schedules(epoch).call()
         _, _, required = r.registrations(holder).call()
         return HolderStatus(epoch, holder, STATUSES[code], r.provenThresholdBps(epoch, holder).call(), required,
@@ -270,15 +284,21 @@ class Lifecycle:
     # ---- plumbing ------------------------------------------------------------------------------
     def send(self, what: str, fn: ContractFunction) -> Tx:
         """Simulate ``fn`` (OnchainError with the decoded custom error if it reverts), then mine it."""
-        params = {"from": self.sender, "gas": TX_GAS_LIMIT}
-        try:
-            fn.call(params)
-        except ContractLogicError as e:
-            raise OnchainError(f"{what}: {describe_revert(e, self.deployment.abis.values())}") from None
+        params: TxParams = {"from": self.sender, "gas": TX_GAS_LIMIT}
+        self.read(what, fn)
         receipt = self.w3.eth.wait_for_transaction_receipt(fn.transact(params))
         if receipt["status"] != 1:
             raise OnchainError(f"{what}: the transaction {receipt['transactionHash'].hex()} failed")
         return Tx(what, receipt["gasUsed"], self.events(receipt), receipt)
+
+    def read(self, what: str, fn: ContractFunction) -> Any:
+        """``eth_call`` of ``fn`` from the sender: its result, or OnchainError naming the custom error."""
+        try:
+            return fn.call({"from": self.sender, "gas": TX_GAS_LIMIT})
+        except Exception as e:  # a revert, whatever the provider's exception for it
+            if revert_data(e) is None:
+                raise
+            raise OnchainError(f"{what}: {describe_revert(e, self.deployment.abis.values())}") from None
 
     def events(self, receipt: TxReceipt) -> list[tuple[str, dict[str, Any]]]:
         """The events of the deployment's contracts in ``receipt``, in log order."""

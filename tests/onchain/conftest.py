@@ -33,10 +33,12 @@ from web3.types import TxReceipt
 from prover.circuits import MarginCircuit
 from prover.margin import MarginProver
 from prover.setup import KeySet
+from prover.solidity import CONTRACTS_DIR, compile_sources
 from tests.conftest import EXAMPLES
-from tests.onchain.evm import Chain, cli, deploy
+from tests.onchain.evm import Chain, cli
 from zkmargin.bundle import Backend, ProofBundle
 from zkmargin.models import RiskSnapshot, Statement
+from zkmargin.onchain import deploy_contract
 from zkmargin.venue import EpochTree, build_epoch, read_ledger
 
 SMALL = MarginCircuit.named("portfolio", "small")
@@ -92,8 +94,8 @@ def artifacts(exported: Path) -> dict[str, dict[str, Any]]:
 def chain(artifacts: dict[str, dict[str, Any]], epoch_tree: EpochTree) -> Chain:
     w3 = Web3(EthereumTesterProvider())
     owner, other = list(w3.eth.accounts)[:2]
-    verifier, verifier_gas = deploy(w3, artifacts["Groth16Verifier"], owner)
-    gate, gate_gas = deploy(w3, artifacts["MarginGate"], owner, verifier.address, owner, MIN_THRESHOLD_BPS)
+    verifier, verifier_gas = deploy_contract(w3, artifacts["Groth16Verifier"], owner)
+    gate, gate_gas = deploy_contract(w3, artifacts["MarginGate"], owner, verifier.address, owner, MIN_THRESHOLD_BPS)
     chain = Chain(w3, owner, other, verifier, gate,
                   {"deploy Groth16Verifier": verifier_gas, "deploy MarginGate": gate_gas})
     epoch = epoch_tree.epoch
@@ -116,3 +118,12 @@ def accepted(chain: Chain, bundle_file: Path) -> TxReceipt:
     """The first valid checkMargin transaction (records the proven threshold)."""
     data = cli(["calldata", str(bundle_file), "--function", "checkMargin"]).strip()
     return chain.send(chain.gate.address, data)
+
+
+@pytest.fixture(scope="session")
+def lifecycle_artifacts(artifacts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """export-solidity's contracts plus the demo token and the hostile hook."""
+    extra = compile_sources([*sorted(CONTRACTS_DIR.glob("*.sol")), CONTRACTS_DIR / "demo" / "DemoToken.sol",
+                             Path(__file__).resolve().parent / "contracts" / "ReentrantHook.sol"])
+    return {**artifacts, **{name: {"contractName": name, "abi": c.abi, "bytecode": c.bytecode}
+                            for name, c in extra.items() if name in ("DemoToken", "ReentrantHook")}}

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ast
+import re
 from collections.abc import Sequence
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from eth_abi.abi import decode
 from eth_tester.exceptions import TransactionFailed  # type: ignore[import-untyped]
 from hexbytes import HexBytes
 from web3 import Web3
@@ -18,6 +18,9 @@ from web3.contract import Contract
 from web3.types import TxParams, TxReceipt
 
 from zkmargin.cli import main
+from zkmargin.onchain import decode_revert, revert_data
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 GAS_LIMIT = 1_000_000
 """Gas limit of every call and transaction to the contracts (far above what any needs)."""
@@ -66,28 +69,11 @@ def revert(w3: Web3, tx: TxParams, abis: Iterable[list[dict[str, Any]]]) -> Reve
     """The custom error (declared in one of ``abis``) that an eth_call of ``tx`` reverts with."""
     with pytest.raises(TransactionFailed) as failed:
         w3.eth.call({**tx, "gas": GAS_LIMIT})
-    # eth-tester reports revert data as the repr of a bytes object after this prefix
-    text = str(failed.value.args[0]).removeprefix("execution reverted: ")
-    data = ast.literal_eval(text)
-    assert isinstance(data, bytes), text
-    for abi in abis:
-        for entry in abi:
-            if entry["type"] == "error":
-                types = [arg["type"] for arg in entry["inputs"]]
-                if Web3.keccak(text=f"{entry['name']}({','.join(types)})")[:4] == data[:4]:
-                    return Revert(entry["name"], tuple(decode(types, data[4:])))
-    raise AssertionError(f"not a declared custom error: {data.hex()}")
-
-
-def deploy(w3: Web3, artifact: dict[str, Any], sender: str, *args: object) -> tuple[Contract, int]:
-    """Deploy a compiled contract (export-solidity's ``<Contract>.json``); it and the gas used."""
-    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    tx = factory.constructor(*args).transact({"from": sender, "gas": DEPLOY_GAS_LIMIT})
-    receipt = w3.eth.wait_for_transaction_receipt(tx)
-    assert receipt["status"] == 1, artifact["contractName"]
-    contract = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
-    assert isinstance(contract, Contract)
-    return contract, receipt["gasUsed"]
+    data = revert_data(failed.value)
+    assert data is not None, failed.value
+    decoded = decode_revert(data, abis)
+    assert decoded is not None, f"not a declared custom error: {data.hex()}"
+    return Revert(decoded[0], tuple(decoded[1].values()))
 
 
 def cli(args: Sequence[str]) -> str:
@@ -95,3 +81,10 @@ def cli(args: Sequence[str]) -> str:
     result = CliRunner().invoke(main, list(args))
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def readme_table() -> dict[str, int]:
+    """The gas tables of the README's On-chain section: row label (backticks dropped) -> figure."""
+    section = README.read_text().split("\n## On-chain\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([^|]+?) \| ([\d,]+) \|", section, re.MULTILINE)
+    return {label.replace("`", ""): int(figure.replace(",", "")) for label, figure in rows}

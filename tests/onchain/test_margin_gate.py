@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from web3.types import TxReceipt
 
 from prover.margin import MarginProver
 from tests.onchain.conftest import BACKENDS, MIN_THRESHOLD_BPS, PROVEN_BPS, SMALL
-from tests.onchain.evm import DEPLOY_GAS_LIMIT, GAS_LIMIT, VERIFY_FAILED, VERIFY_OK, Chain, Revert, cli, revert
+from tests.onchain.evm import DEPLOY_GAS_LIMIT, GAS_LIMIT, VERIFY_FAILED, VERIFY_OK, Chain, Revert, cli, readme_table, revert
 from verifier import Proof, parse_proof
 from verifier.bn254 import FIELD_MODULUS as Q
 from zkmargin import calldata
@@ -29,7 +28,6 @@ from zkmargin.models import RiskSnapshot, Statement
 from zkmargin.profiles import PUBLIC_SIGNALS
 from zkmargin.venue import EpochTree
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 TX_BASE_GAS = 21_000
 NEW_SLOT_GAS = 20_000
@@ -273,19 +271,12 @@ def measured_gas(chain: Chain, accepted: TxReceipt, bundle: ProofBundle, proof: 
     }
 
 
-def readme_gas_table() -> dict[str, int]:
-    """The gas table of the README's On-chain section: row label (backticks dropped) -> figure."""
-    section = README.read_text().split("\n## On-chain\n", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| ([^|]+?) \| ([\d,]+) \|", section, re.MULTILINE)
-    return {label.replace("`", ""): int(figure.replace(",", "")) for label, figure in rows}
-
-
 def test_gas_covers_the_precompiles_and_matches_the_readme(chain: Chain, accepted: TxReceipt, bundle: ProofBundle,
                                                            proof: Proof) -> None:
     gas = measured_gas(chain, accepted, bundle, proof)
     assert TX_BASE_GAS + PRECOMPILE_GAS < gas["verifyProof"] < TX_BASE_GAS + PRECOMPILE_GAS + 15_000
     assert gas["checkMargin (new record)"] > gas["verifyProof"] + NEW_SLOT_GAS
     assert gas["verifyProof"] < gas["checkMargin (already recorded)"] < gas["verifyProof"] + NEW_SLOT_GAS
-    documented = readme_gas_table()
+    documented = readme_table()
     for row, used in gas.items():
         assert documented.get(row) == pytest.approx(used, rel=0.02), (row, used)
