@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,7 @@ def deploy_contract(w3: Web3, artifact: dict[str, Any], sender: str, *args: obje
     if receipt["status"] != 1:
         raise OnchainError(f"deploy {artifact['contractName']}: the constructor reverted (arguments {args})")
     contract = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+    assert isinstance(contract, Contract)  # an address makes an instance, not a factory
     return contract, receipt["gasUsed"]
 
 
@@ -150,7 +151,7 @@ def deploy_lifecycle(w3: Web3, artifacts: dict[str, dict[str, Any]], owner: str,
     verifier, verifier_gas = deploy_contract(w3, artifacts["Groth16Verifier"], owner)
     registry, registry_gas = deploy_contract(w3, artifacts["MarginRegistry"], owner, verifier.address, owner,
                                              min_threshold_bps, proof_window, grace_period)
-    addresses = {"Groth16Verifier": verifier.address, "MarginRegistry": registry.address}
+    addresses: dict[str, str] = {"Groth16Verifier": verifier.address, "MarginRegistry": registry.address}
     gas = {"deploy Groth16Verifier": verifier_gas, "deploy MarginRegistry": registry_gas}
     if auction is not None:
         hook, hook_gas = deploy_contract(
@@ -177,7 +178,7 @@ def revert_data(error: Exception) -> bytes | None:
     return None
 
 
-def decode_revert(data: bytes, abis: Iterable[list[dict[str, Any]]]) -> tuple[str, dict[str, Any]] | None:
+def decode_revert(data: bytes, abis: Iterable[Sequence[Mapping[str, Any]]]) -> tuple[str, dict[str, Any]] | None:
     """The custom error (declared in one of ``abis``) that ``data`` encodes: name, arguments by name."""
     for abi in abis:
         for entry in abi:
@@ -190,7 +191,7 @@ def decode_revert(data: bytes, abis: Iterable[list[dict[str, Any]]]) -> tuple[st
     return None
 
 
-def describe_revert(error: Exception, abis: Iterable[list[dict[str, Any]]]) -> str:
+def describe_revert(error: Exception, abis: Iterable[Sequence[Mapping[str, Any]]]) -> str:
     """``reverted with Name(arg=value, ...)`` for a custom error in ``abis``, else the error's text."""
     data = revert_data(error)
     decoded = None if data is None else decode_revert(data, abis)
@@ -200,7 +201,7 @@ def describe_revert(error: Exception, abis: Iterable[list[dict[str, Any]]]) -> s
     return f"reverted with {name}(" + ", ".join(f"{k}={v}" for k, v in args.items()) + ")"
 
 
-def _shown(value: Any, arg: dict[str, Any]) -> Any:
+def _shown(value: Any, arg: Mapping[str, Any]) -> Any:
     """An error argument as decoded, a registry status by its name."""
     return STATUSES[value] if arg.get("internalType") == "enum MarginRegistry.Status" else value
 

@@ -44,10 +44,10 @@ def lifecycle_demo(keys: KeySet, out_dir: Path, echo: Callable[[str], None], *, 
 
     w3 = Web3(EthereumTesterProvider())
     tester = w3.provider.ethereum_tester  # type: ignore[attr-defined]
-    protocol, keeper, healthy, delinquent = w3.eth.accounts[:4]
+    protocol, keeper, healthy, delinquent = list(w3.eth.accounts)[:4]
 
     def show(tx: Tx) -> None:
-        echo(f"  {tx.what:<22} gas {tx.gas_used:>9,}  " + "; ".join(_event(name, args) for name, args in tx.events))
+        echo(f"  {tx.what:<26} gas {tx.gas_used:>9,}  " + "; ".join(_event(name, args) for name, args in tx.events))
 
     def travel(seconds: int, why: str) -> None:
         now = w3.eth.get_block("latest")["timestamp"]
@@ -65,7 +65,7 @@ def lifecycle_demo(keys: KeySet, out_dir: Path, echo: Callable[[str], None], *, 
                                   proof_window=PROOF_WINDOW, grace_period=GRACE_PERIOD,
                                   auction=AuctionTerms(cbtc.address, usd.address, **AUCTION))
     for what, gas in deployment.gas.items():
-        echo(f"  {what:<22} gas {gas:>9,}")
+        echo(f"  {what:<26} gas {gas:>9,}")
     owner, anyone = Lifecycle(w3, deployment, protocol), Lifecycle(w3, deployment, keeper)
     holders = {"healthy": int(healthy, 16), "delinquent": int(delinquent, 16)}
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +64,7 @@ class Chain:
         return revert(self.w3, {"from": sender or self.owner, "to": to, "data": HexBytes(data)}, [self.gate.abi])
 
 
-def revert(w3: Web3, tx: TxParams, abis: Iterable[list[dict[str, Any]]]) -> Revert:
+def revert(w3: Web3, tx: TxParams, abis: Iterable[Sequence[Mapping[str, Any]]]) -> Revert:
     """The custom error (declared in one of ``abis``) that an eth_call of ``tx`` reverts with."""
     with pytest.raises(TransactionFailed) as failed:
         w3.eth.call({**tx, "gas": GAS_LIMIT})

@@ -29,7 +29,7 @@ def test_gate_commands_run_the_lifecycle(lifecycle_artifacts: dict[str, dict[str
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     w3 = Web3(EthereumTesterProvider())
     monkeypatch.setattr("zkmargin.onchain.connect", lambda url: w3)
-    protocol, keeper, debtor = w3.eth.accounts[:3]
+    protocol, keeper, debtor = list(w3.eth.accounts)[:3]
     collateral, _ = deploy_contract(w3, lifecycle_artifacts["DemoToken"], protocol, "Collateral", "COL")
     payment, _ = deploy_contract(w3, lifecycle_artifacts["DemoToken"], protocol, "Dollar", "USD")
     deployment = tmp_path / "deployment.json"

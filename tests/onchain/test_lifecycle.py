@@ -81,7 +81,7 @@ def below_bundle(provers: dict[str, Any], statements: dict[str, Statement], snap
 def new_world(artifacts: dict[str, dict[str, Any]], epoch_tree: EpochTree,
               statements: dict[str, Statement]) -> World:
     w3 = Web3(EthereumTesterProvider())
-    protocol, keeper, debtor = w3.eth.accounts[:3]
+    protocol, keeper, debtor = list(w3.eth.accounts)[:3]
     collateral, _ = deploy_contract(w3, artifacts["DemoToken"], protocol, "Collateral", "COL")
     payment, _ = deploy_contract(w3, artifacts["DemoToken"], protocol, "Dollar", "USD")
     deployment = deploy_lifecycle(w3, artifacts, protocol, min_threshold_bps=MIN_BPS, proof_window=WINDOW,

@@ -13,6 +13,7 @@ from eth.vm.forks.istanbul.constants import (
     GAS_ECPAIRING_PER_POINT,
 )
 from hexbytes import HexBytes
+from web3 import Web3
 from web3.types import TxReceipt
 
 from prover.margin import MarginProver
@@ -202,7 +203,7 @@ def test_sender_must_be_the_holder_when_required(chain: Chain, bundle: ProofBund
         # the holder's own address may submit (an eth_call from it, funded: the chain holds no key for it)
         address = chain.w3.to_checksum_address(f"0x{holder:040x}")
         chain.w3.eth.wait_for_transaction_receipt(
-            chain.w3.eth.send_transaction({"from": chain.owner, "to": address, "value": 10**18}))
+            chain.w3.eth.send_transaction({"from": chain.owner, "to": address, "value": Web3.to_wei(1, "ether")}))
         assert chain.w3.eth.call({"from": address, "to": gate.address, "data": HexBytes(data), "gas": GAS_LIMIT}) == b""
     finally:
         assert chain.send(gate.address, gate.encode_abi("setRequireSenderIsHolder", [False]))["status"] == 1
