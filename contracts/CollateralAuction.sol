@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ILiquidationHook} from "./MarginRegistry.sol";
+import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 /// @notice The ERC-20 calls the auction makes (tokens must return true or revert).
 interface IERC20 {
@@ -23,7 +24,7 @@ interface IHolderRegistry {
 ///         `floorBps` of that value over `duration` seconds, then stays there. The first bidder
 ///         pays the current price and takes the collateral; the proceeds go to the protocol up to
 ///         the holder's recorded debt, the remainder to the holder.
-contract CollateralAuction is ILiquidationHook {
+contract CollateralAuction is ILiquidationHook, ReentrancyGuard {
     uint256 public constant BPS = 10_000;
     uint256 public constant PRICE_SCALE = 1e18;
 
@@ -51,8 +52,6 @@ contract CollateralAuction is ILiquidationHook {
     mapping(uint256 holder => uint256 amount) public debt;
     mapping(uint256 holder => Auction) public auctions;
 
-    uint256 private _entered;
-
     event Deposited(uint256 indexed holder, uint256 amount);
     event Withdrawn(uint256 indexed holder, uint256 amount);
     event DebtSet(uint256 indexed holder, uint256 amount);
@@ -76,14 +75,6 @@ contract CollateralAuction is ILiquidationHook {
     error AuctionLive(uint256 holder);
     error NoAuction(uint256 holder);
     error TransferFailed();
-    error Reentrancy();
-
-    modifier nonReentrant() {
-        if (_entered != 0) revert Reentrancy();
-        _entered = 1;
-        _;
-        _entered = 0;
-    }
 
     constructor(
         IHolderRegistry registry_,

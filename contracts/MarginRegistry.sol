@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IMarginVerifier, MarginGate} from "./MarginGate.sol";
+import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 /// @notice What a protocol runs when a holder's margin call goes uncured (`MarginRegistry.liquidate`).
 interface ILiquidationHook {
@@ -23,7 +24,7 @@ interface ILiquidationHook {
 ///         deregistration; registration is once per holder, so no holder sheds a due epoch.
 /// @dev A qualifying proof is fixed by its block time: a timely proof makes the epoch Healthy
 ///      for good; a proof after the grace period is still recorded by the gate but cures nothing.
-contract MarginRegistry is MarginGate {
+contract MarginRegistry is MarginGate, ReentrancyGuard {
     enum Status {
         NotDue,
         Pending,
@@ -66,8 +67,6 @@ contract MarginRegistry is MarginGate {
     /// @notice Margin calls flagged and neither cured nor liquidated, per holder.
     mapping(uint256 holder => uint256 count) public openMarginCalls;
 
-    uint256 private _entered;
-
     event ScheduleSet(uint64 proofWindow, uint64 gracePeriod);
     event LiquidationHookSet(address hook);
     event EpochScheduled(uint64 indexed epoch, uint64 deadline, uint64 graceEnd);
@@ -97,15 +96,6 @@ contract MarginRegistry is MarginGate {
     error AlreadyFlagged(uint64 epoch, uint256 holder);
     /// @notice No liquidation hook is set.
     error NoLiquidationHook();
-    /// @notice A liquidation re-entered the registry.
-    error Reentrancy();
-
-    modifier nonReentrant() {
-        if (_entered != 0) revert Reentrancy();
-        _entered = 1;
-        _;
-        _entered = 0;
-    }
 
     constructor(
         IMarginVerifier verifier_,

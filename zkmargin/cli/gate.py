@@ -164,18 +164,20 @@ def submit(lifecycle: Lifecycle, proof: Path) -> None:
     _echo(lifecycle.submit(load_model(ProofBundle, proof)))
 
 
+def epoch_and_holder(fn: Callable[..., None]) -> Callable[..., None]:
+    """The EPOCH and HOLDER arguments, and a Lifecycle (:func:`lifecycle_command`)."""
+    fn = lifecycle_command(fn)
+    return click.argument("epoch", type=click.IntRange(0, 2**64 - 1))(click.argument("holder", type=HOLDER)(fn))
+
+
 @command.command("flag", short_help="Flag a missed deadline: a margin call (anyone).")
-@click.argument("epoch", type=click.IntRange(0, 2**64 - 1))
-@click.argument("holder", type=HOLDER)
-@lifecycle_command
+@epoch_and_holder
 def flag(lifecycle: Lifecycle, epoch: int, holder: int) -> None:
     _echo(lifecycle.flag(epoch, holder))
 
 
 @command.command("liquidate", short_help="Liquidate an uncured margin call (anyone).")
-@click.argument("epoch", type=click.IntRange(0, 2**64 - 1))
-@click.argument("holder", type=HOLDER)
-@lifecycle_command
+@epoch_and_holder
 def liquidate(lifecycle: Lifecycle, epoch: int, holder: int) -> None:
     _echo(lifecycle.liquidate(epoch, holder))
 
@@ -198,9 +200,7 @@ def bid(lifecycle: Lifecycle, holder: int) -> None:
 
 
 @command.command("status", short_help="A holder's state in an epoch.")
-@click.argument("epoch", type=click.IntRange(0, 2**64 - 1))
-@click.argument("holder", type=HOLDER)
-@lifecycle_command
+@epoch_and_holder
 def status(lifecycle: Lifecycle, epoch: int, holder: int) -> None:
     st = lifecycle.status(epoch, holder)
     click.echo(f"epoch {st.epoch} holder {st.holder:#x}: {st.status} (proven {st.proven_threshold_bps} bps, "
