@@ -15,10 +15,12 @@ import pytest
 from click.testing import CliRunner
 from web3 import EthereumTesterProvider, Web3
 
+from prover.setup import KeySet
 from tests.onchain.conftest import venue_key
 from zkmargin.bundle import ProofBundle
 from zkmargin.cli import main
 from zkmargin.onchain import deploy_contract
+from zkmargin.onchain_demo import lifecycle_demo
 from zkmargin.venue import EpochTree, public_key_hex
 
 UNIT = 10**18
@@ -69,3 +71,16 @@ def test_gate_commands_run_the_lifecycle(lifecycle_artifacts: dict[str, dict[str
     assert "AuctionSold" in gate("bid", debtor, sender=keeper)
     assert ": Liquidated" in gate("status", "1", debtor)
     assert gate("status", "1", "0xzz", ok=False).startswith("Usage:")
+
+
+@pytest.mark.slow
+def test_demo_onchain_prints_every_state_change(keys: KeySet, tmp_path: Path) -> None:
+    """``zkmargin demo --onchain``: both traders through the lifecycle, each transaction with its gas."""
+    lines: list[str] = []
+    lifecycle_demo(keys, tmp_path, lines.append, backend="native")
+    text = "\n".join(lines)
+    for event in ("EpochScheduled", "ProvedHealthy", "MarginCalled", "HolderLiquidated", "AuctionStarted",
+                  "AuctionSold"):
+        assert event in text, event
+    assert lines[-2].split()[3:5] == ["healthy", "Healthy"] and lines[-1].split()[3:5] == ["delinquent", "Liquidated"]
+    assert all(int(line.split(" gas ")[1].split()[0].replace(",", "")) > 21_000 for line in lines if " gas " in line)

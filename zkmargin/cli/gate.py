@@ -53,10 +53,14 @@ def command(ctx: click.Context, rpc: str, sender: str | None, deployment: Path) 
 
 
 def _connect(ctx: click.Context) -> tuple[Any, str]:
-    from zkmargin.errors import OnchainError
-    from zkmargin.onchain import connect
+    """The node of ``--rpc`` and the sending account (``--from``, else the node's first account)."""
+    from zkmargin.errors import InputError, OnchainError
 
-    w3 = connect(ctx.obj["rpc"])
+    try:
+        from zkmargin import onchain
+    except ImportError as e:
+        raise InputError(f"zkmargin gate needs web3 ({e.name} is missing): pip install 'zkmargin[evm]'") from None
+    w3 = onchain.connect(ctx.obj["rpc"])
     sender = ctx.obj["sender"]
     if sender is None:
         accounts = w3.eth.accounts
@@ -71,9 +75,9 @@ def lifecycle_command(fn: Callable[..., None]) -> Callable[..., None]:
 
     @click.pass_context
     def run(ctx: click.Context, /, *args: Any, **kwargs: Any) -> None:
+        w3, sender = _connect(ctx)
         from zkmargin.onchain import Deployment, Lifecycle
 
-        w3, sender = _connect(ctx)
         fn(Lifecycle(w3, Deployment.load(ctx.obj["deployment"]), sender), *args, **kwargs)
 
     return update_wrapper(run, fn)
