@@ -123,6 +123,24 @@ def connect(rpc_url: str) -> Web3:
     return w3
 
 
+def sign_locally(w3: Web3, key_file: Path) -> str:
+    """Sign ``w3``'s transactions with the private key in ``key_file`` (0x + 64 hex digits; a file
+    so that the key is on no command line); the key's address, to send from."""
+    from eth_account import Account
+    from web3.middleware import SignAndSendRawMiddlewareBuilder
+
+    try:
+        text = Path(key_file).read_text(encoding="utf-8", errors="replace").strip()
+    except FileNotFoundError:
+        raise InputError(f"{key_file}: no such file") from None
+    try:
+        account = Account.from_key(text)
+    except (ValueError, TypeError):
+        raise InputError(f"{key_file}: not a private key (0x + 64 hex digits)") from None
+    w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(account), layer=0)
+    return str(account.address)
+
+
 def compiled_artifacts(keys: KeySet, out_dir: Path) -> dict[str, dict[str, Any]]:
     """Export and compile the circuit's verifier and the project's contracts into ``out_dir``;
     the compiled contracts by name (export-solidity's ``<Contract>.json``)."""

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from eth_account import Account
 from web3 import EthereumTesterProvider, Web3
 
 from prover.setup import KeySet
 from tests.onchain.conftest import venue_key
 from zkmargin.bundle import ProofBundle
 from zkmargin.cli import main
-from zkmargin.onchain import deploy_contract
+from zkmargin.onchain import Deployment, Lifecycle, deploy_contract, sign_locally
 from zkmargin.onchain_demo import lifecycle_demo
 from zkmargin.venue import EpochTree, public_key_hex
 
@@ -71,6 +72,33 @@ def test_gate_commands_run_the_lifecycle(lifecycle_artifacts: dict[str, dict[str
     assert "AuctionSold" in gate("bid", debtor, sender=keeper)
     assert ": Liquidated" in gate("status", "1", debtor)
     assert gate("status", "1", "0xzz", ok=False).startswith("Usage:")
+
+
+def test_key_file_signs_locally(lifecycle_artifacts: dict[str, dict[str, Any]], tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sender the node does not manage: the transaction is signed from --key-file."""
+    w3 = Web3(EthereumTesterProvider())
+    monkeypatch.setattr("zkmargin.onchain.connect", lambda url: w3)
+    key = "0x" + "42" * 32
+    address = Account.from_key(key).address
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(
+        {"from": w3.eth.accounts[0], "to": address, "value": Web3.to_wei(1, "ether")}))
+    collateral, _ = deploy_contract(w3, lifecycle_artifacts["DemoToken"], w3.eth.accounts[0], "Collateral", "COL")
+    deployment = Deployment({"MarginRegistry": collateral.address, "CollateralAuction": collateral.address},
+                            {"MarginRegistry": [], "CollateralAuction": []})
+    (tmp_path / "key").write_text(key + "\n")
+    (tmp_path / "bad").write_text("not a key\n")
+    deployment.save(tmp_path / "deployment.json")
+    runner = CliRunner()
+    base = ["gate", "--rpc", "http://node.test", "--deployment", str(tmp_path / "deployment.json")]
+    bad = runner.invoke(main, [*base, "--key-file", str(tmp_path / "bad"), "status", "1", "0x01"])
+    assert bad.exit_code == 2 and bad.output == f"error: {tmp_path / 'bad'}: not a private key (0x + 64 hex digits)\n"
+    both = runner.invoke(main, [*base, "--key-file", str(tmp_path / "key"), "--from", address, "status", "1", "0x01"])
+    assert both.exit_code == 2 and "exclude each other" in both.output
+    lifecycle = Lifecycle(w3, deployment, address)
+    assert sign_locally(w3, tmp_path / "key") == address
+    lifecycle.send("mint", collateral.functions.mint(address, 5))
+    assert collateral.functions.balanceOf(address).call() == 5
 
 
 @pytest.mark.slow

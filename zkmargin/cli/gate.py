@@ -1,8 +1,8 @@
 """``zkmargin gate``: the margin-call lifecycle (MarginRegistry, CollateralAuction) over any RPC URL.
 
-Every command talks to ``--rpc`` (or ``$ZKMARGIN_RPC``) and sends from ``--from`` (an account the
-node signs for: anvil, hardhat, a geth dev node or a node with an unlocked key; default: the
-node's first account). ``deploy`` writes the deployment file (addresses and ABIs) the other
+Every command talks to ``--rpc`` (or ``$ZKMARGIN_RPC``) and sends either from ``--key-file``
+(a private key, transactions signed here: any public endpoint) or from ``--from`` (an account
+the node signs for: anvil, hardhat, a dev node; default: the node's first account). ``deploy`` writes the deployment file (addresses and ABIs) the other
 commands read (``--deployment``, default ``deployment.json``). Each transaction prints its gas
 and the events it emitted; a revert prints the contract's custom error and exits 2.
 """
@@ -44,12 +44,14 @@ HOLDER = HolderType()
 @click.group("gate", short_help="On-chain margin-call lifecycle: deploy, publish, register, submit, flag, bid.")
 @click.option("--rpc", envvar="ZKMARGIN_RPC", required=True, help="JSON-RPC URL (http:// or https://).")
 @click.option("--from", "sender", help="Sending account (the node signs; default: its first account).")
+@click.option("--key-file", type=File, envvar="ZKMARGIN_GATE_KEY_FILE",
+              help="File holding the sender's private key (0x + 64 hex): transactions are signed locally.")
 @click.option("--deployment", default="deployment.json", show_default=True, type=File,
               help="Deployment file written by `gate deploy`.")
 @click.pass_context
-def command(ctx: click.Context, rpc: str, sender: str | None, deployment: Path) -> None:
+def command(ctx: click.Context, rpc: str, sender: str | None, key_file: Path | None, deployment: Path) -> None:
     """The protocol's and anyone's transactions of the lifecycle (see the README's On-chain section)."""
-    ctx.obj = {"rpc": rpc, "sender": sender, "deployment": deployment}
+    ctx.obj = {"rpc": rpc, "sender": sender, "key_file": key_file, "deployment": deployment}
 
 
 def _connect(ctx: click.Context) -> tuple[Any, str]:
@@ -62,7 +64,11 @@ def _connect(ctx: click.Context) -> tuple[Any, str]:
         raise InputError(f"zkmargin gate needs web3 ({e.name} is missing): pip install 'zkmargin[evm]'") from None
     w3 = onchain.connect(ctx.obj["rpc"])
     sender = ctx.obj["sender"]
-    if sender is None:
+    if ctx.obj["key_file"] is not None:
+        if sender is not None:
+            raise InputError("--from and --key-file exclude each other (the key's address sends)")
+        sender = onchain.sign_locally(w3, ctx.obj["key_file"])
+    elif sender is None:
         accounts = w3.eth.accounts
         if not accounts:
             raise OnchainError(f"{ctx.obj['rpc']} manages no accounts: pass --from an account it signs for")
