@@ -229,12 +229,19 @@ def test_reentrant_liquidation_is_refused(world: World, lifecycle_artifacts: dic
         world.keeper.liquidate(world.epoch, world.delinquent)
 
 
-def test_proofs_for_another_holder_epoch_or_an_unknown_epoch_are_refused(world: World, bundle: ProofBundle) -> None:
-    signals = bundle.public_signals
-    for update, error in (({"holder": str(world.delinquent)}, "InvalidProof"),):
-        forged = bundle.model_copy(update={"public_signals": signals.model_copy(update=update)})
-        with pytest.raises(OnchainError, match=error):
-            world.keeper.submit(forged)
+def test_proofs_for_another_holder_epoch_or_an_unknown_epoch_are_refused(world: World, bundle: ProofBundle,
+                                                                        snapshot: RiskSnapshot,
+                                                                        epoch_tree: EpochTree) -> None:
+    forged = bundle.model_copy(update={"public_signals": bundle.public_signals.model_copy(
+        update={"holder": str(world.delinquent)})})
+    with pytest.raises(OnchainError, match=r"InvalidProof\(epoch=1, holder=%d" % world.delinquent):
+        world.keeper.submit(forged)
+    later = snapshot.model_copy(update={"epoch": world.epoch + 1})
+    registry = world.owner.registry.functions
+    world.owner.send("publishEpoch", registry.publishEpoch(
+        later.epoch, SnapshotCommitment(later, SMALL.profile).root, epoch_tree.epoch.account_root))
+    with pytest.raises(OnchainError, match=r"InvalidProof\(epoch=2"):
+        world.keeper.submit(bundle.model_copy(update={"epoch": later.epoch}))
     with pytest.raises(OnchainError, match=r"UnknownEpoch\(epoch=7\)"):
         world.keeper.submit(bundle.model_copy(update={"epoch": 7}))
     with pytest.raises(OnchainError, match=r"UnknownEpoch\(epoch=7\)"):
