@@ -122,8 +122,8 @@ def accepted(chain: Chain, bundle_file: Path) -> TxReceipt:
 
 @pytest.fixture(scope="session")
 def lifecycle_artifacts(artifacts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """export-solidity's contracts plus the demo token and the hostile hook."""
+    """export-solidity's contracts plus the demo token and the hostile test contracts."""
     extra = compile_sources([*sorted(CONTRACTS_DIR.glob("*.sol")), CONTRACTS_DIR / "demo" / "DemoToken.sol",
-                             Path(__file__).resolve().parent / "contracts" / "ReentrantHook.sol"])
+                             *sorted((Path(__file__).resolve().parent / "contracts").glob("*.sol"))])
     return {**artifacts, **{name: {"contractName": name, "abi": c.abi, "bytecode": c.bytecode}
-                            for name, c in extra.items() if name in ("DemoToken", "ReentrantHook")}}
+                            for name, c in extra.items() if name not in artifacts}}

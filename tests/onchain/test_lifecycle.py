@@ -78,12 +78,13 @@ def below_bundle(provers: dict[str, Any], statements: dict[str, Statement], snap
     return provers["native"].prove(statements["insolvent"], snapshot, BELOW_BPS)
 
 
-def new_world(artifacts: dict[str, dict[str, Any]], epoch_tree: EpochTree,
-              statements: dict[str, Statement]) -> World:
+def new_world(artifacts: dict[str, dict[str, Any]], epoch_tree: EpochTree, statements: dict[str, Statement],
+              *, hostile_payment: bool = False) -> World:
     w3 = Web3(EthereumTesterProvider())
     protocol, keeper, debtor = list(w3.eth.accounts)[:3]
     collateral, _ = deploy_contract(w3, artifacts["DemoToken"], protocol, "Collateral", "COL")
-    payment, _ = deploy_contract(w3, artifacts["DemoToken"], protocol, "Dollar", "USD")
+    payment, _ = (deploy_contract(w3, artifacts["HostileToken"], protocol) if hostile_payment
+                  else deploy_contract(w3, artifacts["DemoToken"], protocol, "Dollar", "USD"))
     deployment = deploy_lifecycle(w3, artifacts, protocol, min_threshold_bps=MIN_BPS, proof_window=WINDOW,
                                   grace_period=GRACE,
                                   auction=AuctionTerms(collateral.address, payment.address, **TERMS))
@@ -227,6 +228,19 @@ def test_reentrant_liquidation_is_refused(world: World, lifecycle_artifacts: dic
     world.owner.set_liquidation_hook(hostile.address)
     with pytest.raises(OnchainError, match=r"Reentrancy\(\)"):
         world.keeper.liquidate(world.epoch, world.delinquent)
+
+
+def test_reentrant_bid_is_refused(lifecycle_artifacts: dict[str, dict[str, Any]], epoch_tree: EpochTree,
+                                  statements: dict[str, Statement]) -> None:
+    """A payment token calling back the auction (here ``withdraw``) in the middle of a bid."""
+    world = new_world(lifecycle_artifacts, epoch_tree, statements, hostile_payment=True)
+    world.travel_to(world.deadline + GRACE + 1)
+    world.keeper.liquidate(world.epoch, world.delinquent)
+    auction = world.owner.auction
+    world.payment.functions.arm(auction.address, auction.encode_abi("withdraw", [1])).transact(
+        {"from": world.owner.sender})
+    with pytest.raises(OnchainError, match=r"bid: reverted with Reentrancy\(\)"):
+        world.keeper.bid(world.delinquent)
 
 
 def test_proofs_for_another_holder_epoch_or_an_unknown_epoch_are_refused(world: World, bundle: ProofBundle,
