@@ -56,6 +56,7 @@ def test_gate_commands_run_the_lifecycle(lifecycle_artifacts: dict[str, dict[str
         assert "HolderRegistered" in gate("register", who, "--required-bps", "12000")
     collateral.functions.mint(debtor, UNIT).transact({"from": protocol})
     assert "Deposited" in gate("deposit", str(UNIT), sender=debtor)
+    assert "DebtSet" in gate("set-debt", debtor, str(20_000 * UNIT))
     forged = gate("publish-epoch", str(epoch_file), "--venue-key", "00" * 32, ok=False)
     assert forged.startswith("error: epoch 1 of") and len(forged.strip().splitlines()) == 1
     assert "EpochScheduled" in gate("publish-epoch", str(epoch_file), "--venue-key", pub)
@@ -69,7 +70,8 @@ def test_gate_commands_run_the_lifecycle(lifecycle_artifacts: dict[str, dict[str
     assert "MarginCalled" in gate("flag", "1", debtor, sender=keeper)
     assert "AuctionStarted" in gate("liquidate", "1", debtor, sender=keeper)
     payment.functions.mint(keeper, 100_000 * UNIT).transact({"from": protocol})
-    assert "AuctionSold" in gate("bid", debtor, sender=keeper)
+    sold = gate("bid", debtor, sender=keeper)
+    assert "AuctionSold" in sold and f"toProtocol={20_000 * UNIT}" in sold
     assert ": Liquidated" in gate("status", "1", debtor)
     assert gate("status", "1", "0xzz", ok=False).startswith("Usage:")
 

@@ -201,6 +201,15 @@ def deposit(lifecycle: Lifecycle, amount: int) -> None:
         _echo(tx)
 
 
+@command.command("set-debt", short_help="Record what a holder owes the protocol (the protocol).")
+@click.argument("holder", type=HOLDER)
+@click.argument("amount", type=click.IntRange(0))
+@lifecycle_command
+def set_debt(lifecycle: Lifecycle, holder: int, amount: int) -> None:
+    """AMOUNT in the payment token's smallest units: an auction's proceeds repay it first."""
+    _echo(lifecycle.set_debt(holder, amount))
+
+
 @command.command("bid", short_help="Buy a holder's auctioned collateral at the current price (anyone).")
 @click.argument("holder", type=HOLDER)
 @lifecycle_command
