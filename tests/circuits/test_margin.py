@@ -24,7 +24,7 @@ MakeCase = Callable[..., Case]
 def assert_witness_matches_engine(w: WarmWitness, case: Case) -> None:
     witness = w.calculator.calculate(case.inputs)
     compared = 0
-    for name, want in (pair for k, v in expected_signals(case.result).items() for pair in flatten(f"main.{k}", v)):
+    for name, want in (pair for k, v in expected_signals(case.result, case.statement, case.book).items() for pair in flatten(f"main.{k}", v)):
         assert witness[w.signals[name]] == want, name
         compared += 1
     assert compared > 0
@@ -67,12 +67,12 @@ def test_witness_equals_engine_on_thousands_of_accounts(inspect: WarmWitness, sn
     check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold))
 
 
-def usdc_account(positions: list[Position], usdc: int, salt: int = 5) -> Account:
+def usdc_account(positions: list[Position], usdc: int) -> Account:
     """Positions plus a USDC balance, all of it allocated to the first position (isolated model)."""
     amount = fp.format_decimal(usdc, fp.AMOUNT_SCALE)
     if positions:
         positions = [positions[0].model_copy(update={"allocation": Allocation(asset=0, amount=amount)}), *positions[1:]]
-    return Account(positions=positions, balances=[Balance(asset=0, amount=amount)], salt=str(salt))
+    return Account(positions=positions, balances=[Balance(asset=0, amount=amount)])
 
 
 def exact_usdc_for_health(make_case: MakeCase, positions: list[Position], threshold: int) -> int:
@@ -100,7 +100,7 @@ def test_equity_exactly_at_mm_passes_and_one_unit_less_fails(inspect: WarmWitnes
 
 
 def test_empty_account_has_zero_requirement(inspect: WarmWitness, make_case: MakeCase) -> None:
-    case = make_case(Account(salt="1"))
+    case = make_case(Account())
     assert case.result.im == 0 and case.result.equity == 0
     assert_witness_matches_engine(inspect, case)
 
@@ -119,8 +119,7 @@ def test_all_slots_full_at_maximum_magnitudes(inspect: WarmWitness, make_case: M
     account = Account(
         positions=[Position(instrument=i, quantity=q, allocation=Allocation(asset=a, amount=full))
                    for a, (i, q) in enumerate(zip(ids, [qmax, qmin, qmax, qmin]))],
-        balances=[Balance(asset=a, amount=fp.format_decimal(fp.AMOUNT.hi, fp.AMOUNT_SCALE)) for a in range(4)],
-        salt=str(fp.R - 1))
+        balances=[Balance(asset=a, amount=fp.format_decimal(fp.AMOUNT.hi, fp.AMOUNT_SCALE)) for a in range(4)])
     case = make_case(account, 0, under)
     check(inspect, case)
     for value in (case.result.im, max(map(abs, case.result.position_value))):  # type: ignore[attr-defined]
@@ -140,3 +139,27 @@ def test_negative_equity_cannot_be_proven_even_at_threshold_zero_mm(inspect: War
 def test_generated_circuit_files_are_current() -> None:
     for path, text in generated_files().items():
         assert path.read_text() == text, f"{path} is stale: run python -m zkmargin.circuitgen"
+
+
+def test_debts_at_the_bound_and_a_debt_exactly_covered(inspect: WarmWitness, snapshot: RiskSnapshot,
+                                                       make_case: MakeCase, model: str) -> None:
+    """A debt of -2**64 units in every listed asset (the signed bound) has no witness in any model;
+    under portfolio and cross, USDC that exactly covers a debt leaves health at exactly 0."""
+    lowest = fp.format_decimal(fp.BALANCE.lo, fp.AMOUNT_SCALE)
+    deep = make_case(Account(balances=[Balance(asset=k, amount=lowest) for k in range(3)]), 0)
+    assert not deep.result.healthy
+    with pytest.raises(WitnessError):
+        inspect.calculator.calculate(deep.inputs)
+    a1 = snapshot.collateral[1]
+    debt = 3 * fp.AMOUNT_SCALE                                  # 3 units of A1 borrowed
+    usdc = debt * a1.price // fp.PRICE_SCALE                    # its full value in USDC (price 1, no haircut)
+    assert usdc * fp.PRICE_SCALE == debt * a1.price, "the synthetic A1 price must make the cover exact"
+    covered = make_case(Account(balances=[Balance(asset=0, amount=fp.format_decimal(usdc, fp.AMOUNT_SCALE)),
+                                          Balance(asset=1, amount=fp.format_decimal(-debt, fp.AMOUNT_SCALE))]), 10_000)
+    if model == "isolated":
+        assert not covered.result.healthy                       # any debt fails the isolated model
+        with pytest.raises(WitnessError):
+            inspect.calculator.calculate(covered.inputs)
+        return
+    assert covered.result.equity == 0 and covered.result.health == 0
+    assert_witness_matches_engine(inspect, covered)

@@ -36,10 +36,10 @@ def main() -> None:
 
 def _register() -> None:
     from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_solidity, gate, margin, prove,
-                              schema, setup, snapshot, venue, verify)
+                              report, schema, setup, snapshot, venue, verify)
 
-    for module in (schema, snapshot, margin, venue, build, setup, prove, verify, demo, export_solidity, calldata, gate,
-                   batch, audit, ceremony):
+    for module in (schema, snapshot, margin, report, venue, build, setup, prove, verify, demo, export_solidity,
+                   calldata, gate, batch, audit, ceremony):
         main.add_command(module.command)
 
 
