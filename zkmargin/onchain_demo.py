@@ -14,7 +14,7 @@ from pathlib import Path
 
 from prover.circuits import MarginCircuit
 from prover.margin import MarginProver
-from prover.setup import KeySet
+from prover.setup import MANIFEST_NAME, KeySet
 from zkmargin.bundle import Backend
 from zkmargin.io import load_model
 from zkmargin.models import RiskSnapshot
@@ -31,6 +31,16 @@ GRACE_PERIOD = 1_800
 AUCTION = {"collateral_price": 60_000 * UNIT, "start_premium_bps": 1_000, "floor_bps": 8_000, "duration": 3_600}
 ESCROW = 10 * UNIT
 DEBT = 400_000 * UNIT
+
+
+def demo_keys(ptau: Path | None) -> KeySet:
+    """The small portfolio circuit's keys: those a setup left (no ptau needed), else a setup."""
+    from prover.margin import load_keys, setup_circuit
+
+    circuit = MarginCircuit.named("portfolio", "small")
+    if (circuit.keys_dir() / MANIFEST_NAME).is_file():
+        return load_keys(circuit)
+    return setup_circuit(circuit, ptau)
 
 
 def lifecycle_demo(keys: KeySet, out_dir: Path, echo: Callable[[str], None], *, backend: Backend = "snarkjs") -> None:
@@ -103,7 +113,9 @@ def lifecycle_demo(keys: KeySet, out_dir: Path, echo: Callable[[str], None], *, 
     show(anyone.liquidate(built.epoch.epoch, holders["delinquent"]))
     travel(AUCTION["duration"] // 2, "half-way through the Dutch auction")
     price = anyone.auction.functions.currentPrice(holders["delinquent"]).call()
-    echo(f"  current price {price / UNIT:,.2f} USD for {ESCROW // UNIT} cBTC")
+    _, start, floor, _, _ = anyone.auction.functions.auctions(holders["delinquent"]).call()
+    echo(f"  price now {price / UNIT:,.2f} USD for {ESCROW // UNIT} cBTC, falling "
+         f"{(start - floor) / AUCTION['duration'] / UNIT:,.0f} USD a second until the bid's block")
     usd.functions.mint(keeper, price).transact({"from": protocol})
     for tx in anyone.bid(holders["delinquent"]):
         show(tx)

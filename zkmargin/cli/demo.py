@@ -47,10 +47,9 @@ def command(profile: str, ptau: Path | None, out_dir: Path, onchain: bool) -> No
 
     circuit = MarginCircuit.named("portfolio", profile)
     if onchain:
-        from zkmargin.onchain_demo import lifecycle_demo
+        from zkmargin.onchain_demo import demo_keys, lifecycle_demo
 
-        keys = _step("setup (or reuse) portfolio_small", lambda: setup_circuit(MarginCircuit.named("portfolio", "small"), ptau))
-        lifecycle_demo(keys, out_dir / "contracts", click.echo)
+        lifecycle_demo(_step("keys of portfolio_small", lambda: demo_keys(ptau)), out_dir / "contracts", click.echo)
         return
     snapshot = load_model(RiskSnapshot, EXAMPLES / "snapshot_span16.json")
     build = _step(f"build {circuit.circuit_id}", circuit.build)
