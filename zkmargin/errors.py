@@ -50,3 +50,7 @@ class VerificationError(ZkMarginError):
 
     A well-formed proof that simply does not verify is *not* an error: verifiers return False.
     """
+
+
+class OnchainError(ZkMarginError):
+    """An RPC endpoint cannot be reached, or a contract call reverted (the message names its custom error)."""

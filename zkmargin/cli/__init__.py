@@ -39,11 +39,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_snarkjs, export_solidity, margin,
-                              prove, report, schema, setup, snapshot, venue, verify)
+    from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_snarkjs, export_solidity, gate,
+                              margin, prove, report, schema, setup, snapshot, venue, verify)
 
     for module in (schema, snapshot, margin, report, venue, build, setup, prove, verify, demo, export_solidity,
-                   export_snarkjs, calldata, batch, audit, ceremony):
+                   export_snarkjs, calldata, gate, batch, audit, ceremony):
         main.add_command(module.command)
 
 
