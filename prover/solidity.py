@@ -30,7 +30,7 @@ from prover.setup import KeySet
 from prover.toolchain import PROJECT_ROOT, locked_version, run_tool, solc_command
 from zkmargin.errors import ProverError
 from zkmargin.files import check_output_dir
-from zkmargin.io import dump_json, write_atomic
+from zkmargin.io import dump_json
 
 CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 """The committed sources of the project's contracts (MarginGate, MarginRegistry, CollateralAuction)."""
