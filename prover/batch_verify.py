@@ -123,15 +123,17 @@ def load_holders(path: Path) -> frozenset[int]:
         values = [str(item) for item in items]
     else:
         values = [line.strip() for line in text.splitlines() if line.strip()]
-    holders = set()
-    for value in values:
-        try:
-            holders.add(holder_from_text(value))
-        except ValueError as e:
-            raise InputError(f"{path}: holder {value[:80]!r}: {e}") from None
-    if not holders:
+    if not values:
         raise InputError(f"{path}: no holders (a JSON list, or one per line)")
-    return frozenset(holders)
+    return frozenset(_holder(value, path) for value in values)
+
+
+def _holder(value: str, path: Path) -> int:
+    """One holder of the file ``path`` as a field element (InputError naming it)."""
+    try:
+        return holder_from_text(value)
+    except ValueError as e:
+        raise InputError(f"{path}: holder {value[:80]!r}: {e}") from None
 
 
 def check_bundles(paths: Mapping[str, Path], vk_path: Path, policy: BatchPolicy, *, workers: int,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,10 +33,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prover.batch import BatchOptions, BatchSummary, plan_batch, run_batch
 from prover.batch_files import EPOCH_NAME, STATEMENTS_DIR, bundle_path, read_epoch, shortfall_path
 from prover.batch_pool import run_pool
+from prover.batch_verify import load_holders
 from prover.batch_worker import Outcome
 from prover.setup import KeySet
 from zkmargin.bundle import ProofBundle
 from zkmargin.cli import main
+from zkmargin.errors import InputError
 from zkmargin.io import load_model
 from zkmargin.models import LedgerEntry, RiskSnapshot
 from zkmargin.venue import build_epoch, generate_key, public_key_hex, publish
@@ -395,3 +398,17 @@ def test_the_pool_gives_up_a_job_that_always_kills_its_worker() -> None:
     # 13 breaks pool 1 (with others in flight, or not), then dies alone in pools 2 to 4; a fifth
     # pool runs whatever 13's first pool had not finished
     assert results == {1: 1, 2: 4, 3: 9} and given_up == [(13, 3)] and restarts in (3, 4)
+
+
+def test_expected_holders_load_from_a_json_list_or_lines_and_bad_ones_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "holders"
+    path.write_text('["0x00000000000000000000000000000000000000aB", "12", 7]')
+    assert load_holders(path) == {0xAB, 12, 7}
+    path.write_text("\n0xab\n 12 \n\n")
+    assert load_holders(path) == {0xAB, 12}
+    for text, error in (("", "no holders"), ("[]", "no holders"), ('["0xzz"]', "holder '0xzz'"),
+                        ("[true]", "expected a JSON list of holders"), ("[1,", "malformed JSON"),
+                        (str(2**256), "holder")):
+        path.write_text(text)
+        with pytest.raises(InputError, match=re.escape(error)):
+            load_holders(path)
