@@ -12,7 +12,9 @@ the marker, e.g. ``pytest -m fuzz``.
 Session fixtures of the small-profile proving pipeline, shared by the end-to-end and on-chain
 tests: ``keys`` (one real setup per session with the shared dev ptau, or ``$ZKMARGIN_PTAU``;
 cached by its manifest in ``build/keys/portfolio_small``), its verifying key ``vk``, ``prover``,
-the example ``snapshot`` and ``account``, and ``bundle`` (a proof of that account at 15000 bps).
+the example ``snapshot`` and ``account``, the example venue's ``venue_key`` and its published
+``epoch`` over ``examples/ledger.jsonl``, the hedged market maker's ``statement``, and ``bundle``
+(a proof of that statement at 15000 bps).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, settings
 
 from prover.circuits import MarginCircuit
@@ -29,7 +32,8 @@ from prover.setup import KeySet
 from verifier import VerifyingKey, load_verifying_key
 from zkmargin.bundle import ProofBundle
 from zkmargin.io import load_model
-from zkmargin.models import Account, RiskSnapshot
+from zkmargin.models import Account, RiskSnapshot, Statement
+from zkmargin.venue import EpochTree, build_epoch, read_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -83,5 +87,27 @@ def account() -> Account:
 
 
 @pytest.fixture(scope="session")
-def bundle(prover: MarginProver, account: Account, snapshot: RiskSnapshot) -> ProofBundle:
-    return prover.prove(account, snapshot, 15_000)
+def venue_key() -> Ed25519PrivateKey:
+    """The example venue's key (a fixed test key: its salts are public, never use it for real)."""
+    return Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+
+
+@pytest.fixture(scope="session")
+def epoch(venue_key: Ed25519PrivateKey, snapshot: RiskSnapshot) -> EpochTree:
+    """The example venue's epoch over examples/ledger.jsonl (signed, with every statement)."""
+    return build_epoch(read_ledger(EXAMPLES / "ledger.jsonl"), snapshot, venue_key)
+
+
+def statement_of(epoch: EpochTree, account_id: str) -> Statement:
+    """The statement the venue issued for ``account_id``."""
+    return epoch.statement([a.account_id for a in epoch.accounts].index(account_id))
+
+
+@pytest.fixture(scope="session")
+def statement(epoch: EpochTree) -> Statement:
+    return statement_of(epoch, "hedged_market_maker")
+
+
+@pytest.fixture(scope="session")
+def bundle(prover: MarginProver, statement: Statement, snapshot: RiskSnapshot) -> ProofBundle:
+    return prover.prove(statement, snapshot, 15_000)

@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 from zkmargin import fixedpoint as fp
 from zkmargin.models import (Account, Allocation, Balance, CollateralAsset, Group, HaircutTier, Instrument, Kind,
                              MarginParams, Position, RiskSnapshot, Scenario)
-from zkmargin.models.account import SALT_BITS
-from zkmargin.profiles import Profile
 
 
 def synthetic_snapshot(*, seed: int = 1, instruments: int = 20, groups: int = 3, scenarios: int = 16,
@@ -44,14 +42,17 @@ def synthetic_snapshot(*, seed: int = 1, instruments: int = 20, groups: int = 3,
 
 
 def random_account(snapshot: RiskSnapshot, rng: random.Random, *, positions: int, max_groups: int,
-                   assets: int, qty_max: int = 10**8, amount_max: int = 10**12, allocate: bool = False) -> Account:
-    """A random account using at most ``max_groups`` groups and the first ``assets`` assets; with
-    ``allocate``, each position also carries a random share of one held asset (isolated model)."""
+                   assets: int, qty_max: int = 10**8, amount_max: int = 10**12, debt_max: int = 0,
+                   allocate: bool = False) -> Account:
+    """A random account using at most ``max_groups`` groups and the first ``assets`` assets, each
+    balance in ``[-debt_max, amount_max)`` (AMOUNT_SCALE; a negative one is a debt); with
+    ``allocate``, each position also carries a random share of one asset it is not indebted in
+    (isolated model)."""
     groups = rng.sample(sorted({i.group for i in snapshot.instruments}), k=max_groups)
     pool = [i for i in snapshot.instruments if i.group in groups]
     chosen = rng.sample(pool, k=min(positions, len(pool)))
-    balances = {a: rng.randrange(0, amount_max) for a in range(min(assets, len(snapshot.collateral)))}
-    left = dict(balances)
+    balances = {a: rng.randrange(-debt_max, amount_max) for a in range(min(assets, len(snapshot.collateral)))}
+    left = {a: x for a, x in balances.items() if x >= 0}
     allocations: list[Allocation | None] = []
     for _ in chosen:
         asset = rng.choice(sorted(left)) if allocate and left else None
@@ -64,17 +65,15 @@ def random_account(snapshot: RiskSnapshot, rng: random.Random, *, positions: int
         positions=[Position(instrument=i.id, quantity=fp.format_decimal(rng.randint(-qty_max, qty_max), fp.QTY_SCALE),
                             allocation=alloc)
                    for i, alloc in zip(chosen, allocations)],
-        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in balances.items()],
-        salt=str(rng.getrandbits(248)))
+        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in balances.items()])
 
 
-def account_of(positions: Mapping[int, int], balances: Mapping[int, int] | None = None, *, salt: int = 1) -> Account:
+def account_of(positions: Mapping[int, int], balances: Mapping[int, int] | None = None) -> Account:
     """An account from fixed-point integers: ``{instrument id: quantity}`` (QTY_SCALE) and
     ``{asset index: amount}`` (AMOUNT_SCALE), written as the decimal strings of an account file."""
     return Account(
         positions=[Position(instrument=i, quantity=fp.format_decimal(q, fp.QTY_SCALE)) for i, q in positions.items()],
-        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in (balances or {}).items()],
-        salt=str(salt))
+        balances=[Balance(asset=a, amount=fp.format_decimal(x, fp.AMOUNT_SCALE)) for a, x in (balances or {}).items()])
 
 
 def single_tier(snapshot: RiskSnapshot) -> RiskSnapshot:
@@ -86,15 +85,12 @@ def single_tier(snapshot: RiskSnapshot) -> RiskSnapshot:
     return RiskSnapshot.model_validate(data)
 
 
-#: The largest shape the fixed-point bounds are argued for (fixedpoint.MAX_*), with 4 tiers.
-EXTREME = Profile("extreme", positions=fp.MAX_POSITIONS, scenarios=4, depth=7, assets=fp.MAX_ASSETS,
-                  groups=fp.MAX_GROUPS, tiers=4)
-
-
 def extreme_snapshot(*, groups: int = 1) -> RiskSnapshot:
-    """Every snapshot value at its bound, for :data:`EXTREME`: 64 instruments (ids 1..64, spread
-    round-robin over ``groups`` groups) with mark, add-on and short-option minimum at their maxima
-    and risk ``[RISK.lo, RISK.hi, 0, 1]``; 16 assets at the top price, 4 tiers of zero haircut."""
+    """Every snapshot value at its bound, in the largest shape the fixed-point bounds are argued for
+    (``fixedpoint.MAX_*``, wider than any circuit profile: resolve its books without a profile):
+    64 instruments (ids 1..64, spread round-robin over ``groups`` groups) with mark, add-on and
+    short-option minimum at their maxima and risk ``[RISK.lo, RISK.hi, 0, 1]``; 16 assets at the
+    top price, 4 tiers of zero haircut."""
     instruments = [
         Instrument(id=k, symbol=f"X{k}", kind=Kind.CALL, group=1 + (k - 1) % groups, mark=fp.MARK.hi,
                    addon=fp.ADDON.hi, short_option_min=fp.SOM.hi, risk=[fp.RISK.lo, fp.RISK.hi, 0, 1])
@@ -126,10 +122,10 @@ def accounts(snapshot: RiskSnapshot, *, max_positions: int = 8, max_groups: int 
              qty: st.SearchStrategy[int] | None = None,
              amount: st.SearchStrategy[int] | None = None) -> st.SearchStrategy[Account]:
     """Accounts on ``snapshot``: distinct instruments from at most ``max_groups`` groups, a balance
-    (possibly 0) in every asset, a random salt. ``qty`` (QTY_SCALE) and ``amount`` (AMOUNT_SCALE)
-    default to the full bounds; hypothesis favours their edges."""
+    (possibly 0, possibly a debt) in every asset. ``qty`` (QTY_SCALE) and ``amount`` (AMOUNT_SCALE)
+    default to the full signed bounds; hypothesis favours their edges."""
     qty = qty if qty is not None else st.integers(fp.QTY.lo, fp.QTY.hi)
-    amount = amount if amount is not None else st.integers(0, fp.AMOUNT.hi)
+    amount = amount if amount is not None else st.integers(fp.BALANCE.lo, fp.BALANCE.hi)
     all_groups = sorted({i.group for i in snapshot.instruments})
 
     n_assets = len(snapshot.collateral)
@@ -141,7 +137,6 @@ def accounts(snapshot: RiskSnapshot, *, max_positions: int = 8, max_groups: int 
         ids = draw(st.lists(st.sampled_from(pool), max_size=max_positions, unique=True))
         quantities = draw(st.lists(qty, min_size=len(ids), max_size=len(ids)))
         amounts = draw(st.lists(amount, min_size=n_assets, max_size=n_assets))
-        salt = draw(st.integers(0, (1 << SALT_BITS) - 1))
-        return account_of(dict(zip(ids, quantities)), dict(enumerate(amounts)), salt=salt)
+        return account_of(dict(zip(ids, quantities)), dict(enumerate(amounts)))
 
     return account()

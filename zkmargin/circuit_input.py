@@ -8,7 +8,7 @@ the engine's value of each named intermediate, which the differential tests comp
 
 from __future__ import annotations
 
-from zkmargin.account_tree import LeafBook, statement_proof
+from zkmargin.account_tree import LeafBook, balance_code, statement_leaf, statement_proof
 from zkmargin.book import Book
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.cross import CrossResult
@@ -27,28 +27,31 @@ def _one_hot(index: int, size: int) -> list[int]:
     return [int(index == k) for k in range(size)]
 
 
-def _common_inputs(book: Book, statement: Statement, commitment: SnapshotCommitment,
-                   threshold_bps: int) -> dict[str, Signal]:
-    """Inputs every model shares: public signals, the account and its leaf's path, instrument
-    leaves and paths, snapshot terms."""
+def _statement_inputs(statement: Statement, commitment: SnapshotCommitment) -> dict[str, Signal]:
+    """The account's place in the epoch: holder, salt, leaf index and path, account root."""
     if statement.epoch != commitment.snapshot.epoch:
         raise InputError(f"statement is for epoch {statement.epoch}; the snapshot is epoch "
                          f"{commitment.snapshot.epoch}")
     account = statement_proof(statement)
+    return {
+        "account_root": statement.account_root,
+        "holder": statement.holder,
+        "salt": statement.salt,
+        "account_index": account.index,
+        "account_path": [list(level) for level in account.siblings],
+    }
+
+
+def book_inputs(book: Book, commitment: SnapshotCommitment) -> dict[str, Signal]:
+    """The book's slots and balances, each slot's instrument leaf and path, the snapshot terms."""
     proofs = commitment.membership(book)
     assets = commitment.assets
     params = commitment.snapshot.params
     return {
         "snapshot_root": commitment.root,
-        "account_root": statement.account_root,
-        "holder": statement.holder,
-        "threshold_bps": threshold_bps,
-        "salt": statement.salt,
         "instrument": [s.instrument for s in book.slots],
         "qty": [to_field(s.qty) for s in book.slots],
         "balance": [to_field(b) for b in book.balances],
-        "account_index": account.index,
-        "account_path": [list(level) for level in account.siblings],
         "leaf_group": [s.group for s in book.slots],
         "leaf_mark": [s.mark for s in book.slots],
         "leaf_addon": [s.addon for s in book.slots],
@@ -70,6 +73,35 @@ def _common_inputs(book: Book, statement: Statement, commitment: SnapshotCommitm
     }
 
 
+def hint_inputs(book: Book, result: Health) -> dict[str, Signal]:
+    """The prover's hints of the model that computed ``result`` (and the claimed threshold)."""
+    if isinstance(result, MarginResult):
+        return {
+            "threshold_bps": result.threshold_bps,
+            "collateral_split": [list(x) for x in result.collateral_split],
+            "group_id": list(book.group_ids),
+            "group_sel": [_one_hot(g, len(book.group_ids)) for g in book.slot_group],
+            "scan_loss": list(result.scan_loss),
+            "group_req": list(result.group_req),
+        }
+    if isinstance(result, CrossResult):
+        return {
+            "threshold_bps": result.threshold_bps,
+            "collateral_split": [list(x) for x in result.collateral_split],
+            "position_req": list(result.position_req),
+        }
+    if isinstance(result, IsolatedResult):
+        return {
+            "threshold_bps": result.threshold_bps,
+            "alloc_asset": [s.alloc_asset for s in book.slots],
+            "alloc_amount": [s.alloc_amount for s in book.slots],
+            "alloc_sel": [_one_hot(s.alloc_asset if s.alloc_amount else -1, len(book.balances)) for s in book.slots],
+            "alloc_split": [list(x) for x in result.alloc_split],
+            "position_req": list(result.position_req),
+        }
+    raise TypeError(f"no circuit inputs for {type(result).__name__}")
+
+
 def circuit_inputs(book: Book, statement: Statement, commitment: SnapshotCommitment,
                    result: Health) -> dict[str, Signal]:
     """All inputs of ``Margin(model, ...)`` for the statement's book, resolved and padded to
@@ -78,42 +110,27 @@ def circuit_inputs(book: Book, statement: Statement, commitment: SnapshotCommitm
     Raises :class:`InputError` when the statement does not open to its account root or is of
     another epoch than the snapshot.
     """
-    inputs = _common_inputs(book, statement, commitment, result.threshold_bps)
+    inputs = {**_statement_inputs(statement, commitment), **book_inputs(book, commitment),
+              **hint_inputs(book, result)}
     if not isinstance(result, IsolatedResult):
         inputs["allocation_hash"] = LeafBook.of(statement.account).allocation_hash()
-    if isinstance(result, MarginResult):
-        inputs.update({
-            "collateral_split": [list(x) for x in result.collateral_split],
-            "group_id": list(book.group_ids),
-            "group_sel": [_one_hot(g, len(book.group_ids)) for g in book.slot_group],
-            "scan_loss": list(result.scan_loss),
-            "group_req": list(result.group_req),
-        })
-    elif isinstance(result, CrossResult):
-        inputs.update({
-            "collateral_split": [list(x) for x in result.collateral_split],
-            "position_req": list(result.position_req),
-        })
-    elif isinstance(result, IsolatedResult):
-        inputs.update({
-            "alloc_asset": [s.alloc_asset for s in book.slots],
-            "alloc_amount": [s.alloc_amount for s in book.slots],
-            "alloc_sel": [_one_hot(s.alloc_asset if s.alloc_amount else -1, len(book.balances)) for s in book.slots],
-            "alloc_split": [list(x) for x in result.alloc_split],
-            "position_req": list(result.position_req),
-        })
-    else:
-        raise TypeError(f"no circuit inputs for {type(result).__name__}")
     return inputs
 
 
-def expected_signals(result: Health) -> dict[str, Signal]:
-    """The engine's value of every named intermediate signal of the main component."""
+def expected_signals(result: Health, statement: Statement, book: Book) -> dict[str, Signal]:
+    """The engine's value of every named intermediate signal of the main component (and of the
+    account leaf and its membership) for ``statement``'s book, resolved as ``book``."""
     assert isinstance(result, MarginResult | CrossResult | IsolatedResult)
-    common: dict[str, Signal] = {"addon_value": list(result.addon)}
+    common: dict[str, Signal] = {
+        "addon_value": list(result.addon),
+        "balance_code": [balance_code(b) for b in book.balances],
+        "leaf.out": statement_leaf(statement),
+        "canonical.empty": [int(s.instrument == 0) for s in book.slots],
+    }
     if isinstance(result, IsolatedResult):
         return {
             **common,
+            "alloc_hash": LeafBook.of(statement.account).allocation_hash(),
             "position_value": [to_field(v) for v in result.position_value],
             "alloc_value": list(result.alloc_value),
             "slot_equity": [to_field(v) for v in result.slot_equity],

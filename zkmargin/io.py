@@ -11,6 +11,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from zkmargin.errors import InputError
+from zkmargin.models import Account
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -77,3 +78,18 @@ def save_model(model: BaseModel, path: str | os.PathLike[str]) -> None:
 def dump_json(data: object, path: str | os.PathLike[str]) -> None:
     """Write plain JSON data atomically."""
     write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def load_account(path: str | os.PathLike[str]) -> Account:
+    """The account an ACCOUNT argument names (``margin``, ``report``): an account JSON file, or a
+    venue statement (its ``account``), told apart by the statement's ``account`` object."""
+    from zkmargin.models import Statement
+
+    p = Path(path)
+    try:
+        head = json.loads(p.read_bytes()) if p.is_file() else None
+    except (ValueError, OSError):
+        head = None
+    if isinstance(head, dict) and isinstance(head.get("account"), dict):
+        return load_model(Statement, p).account
+    return load_model(Account, p)

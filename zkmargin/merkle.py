@@ -80,12 +80,13 @@ class MerkleTree:
         if not 0 <= index < ARITY**self.depth:
             raise InputError(f"leaf index {index} is outside a 4-ary tree of depth {self.depth}")
         zeros = zero_roots(self.depth)
-        siblings = []
+        siblings: list[tuple[int, int, int]] = []
         for level in range(self.depth):
             nodes = self.levels[level]
             first = (index >> (2 * level)) & ~3
             own = (index >> (2 * level)) & 3
             group = [nodes[j] if j < len(nodes) else zeros[level] for j in range(first, first + ARITY)]
-            siblings.append(tuple(group[:own] + group[own + 1:]))
+            a, b, c = group[:own] + group[own + 1:]
+            siblings.append((a, b, c))
         leaves = self.levels[0]
         return MerkleProof(index, leaves[index] if index < len(leaves) else 0, tuple(siblings))

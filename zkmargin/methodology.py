@@ -310,6 +310,8 @@ def shock_bps(x: Fraction) -> int:
 
 #: Package folder of the shipped presets.
 PRESET_DIR = "data/methodologies"
+#: The preset used when none is named (``snapshot build``, ``report``).
+DEFAULT_METHODOLOGY = "span16"
 
 
 def preset_names() -> list[str]:
@@ -341,3 +343,8 @@ def load_methodology(name_or_path: str | os.PathLike[str]) -> Methodology:
         raise InputError(f"{name}: neither a methodology file nor a preset (presets: {', '.join(preset_names())})")
     fmt: Literal["toml", "json"] = "json" if path.suffix == ".json" else "toml"
     return parse_methodology(path.read_text(), source=str(path), fmt=fmt)
+
+
+def as_methodology(methodology: Methodology | str | os.PathLike[str]) -> Methodology:
+    """``methodology`` itself, else the preset or file it names (:func:`load_methodology`)."""
+    return methodology if isinstance(methodology, Methodology) else load_methodology(methodology)

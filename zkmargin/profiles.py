@@ -31,9 +31,9 @@ class Profile:
     tiers: int       # T: haircut tiers per asset
 
     def __post_init__(self) -> None:
-        assert 1 <= self.positions <= LEAF_POSITIONS  # the account leaf holds every profile's book
+        assert 1 <= self.positions <= fp.MAX_POSITIONS
         assert 1 <= self.groups <= fp.MAX_GROUPS
-        assert 1 <= self.assets <= LEAF_ASSETS
+        assert 1 <= self.assets <= fp.MAX_ASSETS
         assert 1 <= self.tiers <= 4 and 1 <= self.depth <= 16 and self.scenarios >= 1
 
     @property
@@ -52,6 +52,10 @@ PROFILES: dict[str, Profile] = {
         Profile("standard", positions=16, scenarios=32, depth=5, assets=8, groups=4, tiers=3),
     )
 }
+
+
+# one account leaf layout serves every circuit profile
+assert all(p.positions <= LEAF_POSITIONS and p.assets <= LEAF_ASSETS for p in PROFILES.values())
 
 
 def get_profile(name: str) -> Profile:

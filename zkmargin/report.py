@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
+from typing import Any
 
 from zkmargin import fixedpoint as fp
 from zkmargin.book import Book
 from zkmargin.models import RiskSnapshot
+from zkmargin.isolated import IsolatedResult
 from zkmargin.margin import Comparison
 from zkmargin.portfolio import MarginResult
 from zkmargin.terms import Health
@@ -15,6 +18,11 @@ from zkmargin.terms import Health
 def usd(x: int, scale: int) -> str:
     """An integer at ``scale`` as USD with cents and thousands separators (display only)."""
     return f"{Decimal(x) / scale:,.2f}"
+
+
+def result_json(result: Health) -> dict[str, Any]:
+    """A model's result as ``zkmargin margin --json`` prints it: every field, plus ``healthy``."""
+    return {**asdict(result), "healthy": result.healthy}
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -66,6 +74,33 @@ def breakdown(result: MarginResult, book: Book, snapshot: RiskSnapshot, title: s
         [f"maintenance margin (MM = {book.mm_factor_bps / 100:g}% IM)", usd(result.mm, fp.EQUITY_SCALE)],
     ])
     return "\n".join(out + ["", health_line(result)])
+
+
+def slot_ratio(result: IsolatedResult, k: int) -> str:
+    """Slot ``k``'s equity / MM under isolated margin, rounded down to 1 bp ("-" without requirement)."""
+    mm = result.slot_mm[k]
+    return "-" if mm == 0 else f"{fp.BPS * result.slot_equity[k] // mm / fp.BPS:,.4f}x"
+
+
+def isolated_breakdown(result: IsolatedResult, book: Book, snapshot: RiskSnapshot, title: str = "") -> str:
+    """Isolated margin per position: allocated collateral, its equity and MM, pass or fail."""
+    by_id = snapshot.instruments_by_id
+    rows = []
+    for k, s in enumerate(book.slots):
+        if not s.instrument:
+            continue
+        asset = snapshot.collateral[s.alloc_asset].symbol
+        rows.append([by_id[s.instrument].symbol,
+                     f"{fp.format_decimal(s.alloc_amount, fp.AMOUNT_SCALE)} {asset}" if s.alloc_amount else "-",
+                     usd(result.slot_equity[k], fp.EQUITY_SCALE), usd(result.slot_mm[k], fp.EQUITY_SCALE),
+                     slot_ratio(result, k), "pass" if result.slot_health[k] >= 0 else "FAIL"])
+    below = [r[0] for r in rows if r[-1] == "FAIL"]
+    need = f"{result.threshold_bps / 10_000:.2f}x"
+    verdict = (f"HEALTHY: every position meets its own MM x {need}" if not below else
+               f"BELOW MARGIN: {len(below)} of {len(rows)} positions miss their own MM x {need}: {', '.join(below)}")
+    header = ["position", "allocated", "equity USD", "MM USD", "equity/MM", f"meets MM x {need}"]
+    return "\n".join([f"{title or 'account'} under the isolated model ({snapshot.venue} epoch {snapshot.epoch}): "
+                      "each position against its own collateral", "", *_table(header, rows), "", verdict])
 
 
 def comparison_table(comparison: Comparison, title: str) -> str:

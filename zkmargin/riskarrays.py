@@ -45,6 +45,8 @@ from zkmargin.scenarios import ScenarioSet
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+#: Calendar days in the ACT/365 year (theta is reported per day).
+YEAR_DAYS = YEAR_SECONDS // 86_400
 #: Vega is reported per vol point (0.01 of annualised vol).
 VOL_POINT = 0.01
 
@@ -252,18 +254,22 @@ class Greeks:
     """Sensitivities to the spot of the underlying (explanation only, never proven).
 
     ``delta``: underlying units (d value / d spot); ``gamma``: underlying units per USD of spot
-    move; ``vega``: USD per vol point (0.01 of annualised vol). Per contract or per position.
+    move; ``vega``: USD per vol point (0.01 of annualised vol); ``theta``: USD per calendar day
+    (d value / d t, forward and vol held, so the decay of time value and of the discount
+    factor). Per contract or per position.
     """
 
     delta: float
     gamma: float
     vega: float
+    theta: float
 
     def __add__(self, other: Greeks) -> Greeks:
-        return Greeks(self.delta + other.delta, self.gamma + other.gamma, self.vega + other.vega)
+        return Greeks(self.delta + other.delta, self.gamma + other.gamma, self.vega + other.vega,
+                      self.theta + other.theta)
 
     def __mul__(self, k: float) -> Greeks:
-        return Greeks(self.delta * k, self.gamma * k, self.vega * k)
+        return Greeks(self.delta * k, self.gamma * k, self.vega * k, self.theta * k)
 
 
 def greeks(market: Market) -> dict[int, Greeks]:
@@ -272,13 +278,16 @@ def greeks(market: Market) -> dict[int, Greeks]:
     Forwards move with the spot (``dF/dS = F/S``), so an option's spot delta is its Black-76
     forward delta times ``F/S`` and a future's delta is ``F/S`` per underlying unit. An inverse
     contract of face ``N`` (its multiplier) worth ``N / F`` coins at ``P`` USD each has delta
-    ``N P / (F S)`` and gamma ``-2 N P / (F S^2)``.
+    ``N P / (F S)`` and gamma ``-2 N P / (F S^2)``. Theta is Black-76's at a fixed forward,
+    ``r V - exp(-rT) F n(d1) vol / (2 sqrt(T))`` per year, over :data:`YEAR_DAYS`; linear
+    instruments have none (their mark is not a premium).
     """
     t = instrument_terms(market)
     dfds = t.ref / t.spot
     delta = np.where(t.is_inverse, t.coin / (t.ref * t.spot), dfds)
     gamma = np.where(t.is_inverse, -2.0 * t.coin / (t.ref * t.spot**2), 0.0)
     vega = np.zeros_like(delta)
+    theta = np.zeros_like(delta)
     if t.is_option.any():
         fwd, strike, years, vol, rate, call = t.options
         d1, _ = _d1_d2(fwd, strike, years, vol)
@@ -288,9 +297,11 @@ def greeks(market: Market) -> dict[int, Greeks]:
         delta[m] = df * np.where(call, norm_cdf(d1), norm_cdf(d1) - 1.0) * dfds[m]
         gamma[m] = df * pdf / (fwd * vol * np.sqrt(years)) * dfds[m] ** 2
         vega[m] = df * fwd * pdf * np.sqrt(years) * VOL_POINT
+        premium = black76(fwd, strike, years, vol, rate, call)
+        theta[m] = (rate * premium - df * fwd * pdf * vol / (2 * np.sqrt(years))) / YEAR_DAYS
     mult = t.multiplier
-    return {i: Greeks(float(d), float(g), float(v))
-            for i, d, g, v in zip(t.ids, delta * mult, gamma * mult, vega * mult)}
+    return {i: Greeks(float(d), float(g), float(v), float(th))
+            for i, d, g, v, th in zip(t.ids, delta * mult, gamma * mult, vega * mult, theta * mult)}
 
 
 def account_greeks(account: Account, market: Market) -> dict[int, Greeks]:
@@ -302,5 +313,5 @@ def account_greeks(account: Account, market: Market) -> dict[int, Greeks]:
         if p.instrument not in per_contract:
             raise InputError(f"position in instrument {p.instrument}: no such instrument in the market")
         g = group_of[p.instrument]
-        out[g] = out.get(g, Greeks(0.0, 0.0, 0.0)) + per_contract[p.instrument] * (p.quantity / fp.QTY_SCALE)
+        out[g] = out.get(g, Greeks(0.0, 0.0, 0.0, 0.0)) + per_contract[p.instrument] * (p.quantity / fp.QTY_SCALE)
     return dict(sorted(out.items()))

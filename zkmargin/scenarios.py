@@ -43,7 +43,10 @@ class ScenarioSet:
 
     def snapshot_scenarios(self) -> list[Scenario]:
         """The snapshot's scenario list (informational shocks of the lowest group id)."""
-        g = min(self.moves)
+        return self.group_scenarios(min(self.moves))
+
+    def group_scenarios(self, g: int) -> list[Scenario]:
+        """The scenarios of group id ``g`` with its own price shocks and weights (whole bps, informational)."""
         v = self.methodology.vol
         vol_bps = {"up": shock_bps(Fraction(v.up)), "none": 0, "down": -shock_bps(Fraction(v.down))}
         return [Scenario(label=s.label, price_shock_bps=shock_bps(m), vol_shock_bps=vol_bps[s.vol],

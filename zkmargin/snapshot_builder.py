@@ -45,7 +45,7 @@ from zkmargin.errors import InputError
 from zkmargin.io import describe_validation_error
 from zkmargin.market import (OPTION_KINDS, CollateralQuote, Market, MarketInstrument, MarketParams, format_utc_time,
                              load_market)
-from zkmargin.methodology import AddOns, Methodology, load_methodology
+from zkmargin.methodology import AddOns, Methodology, as_methodology
 from zkmargin.models import (CollateralAsset, Group, HaircutTier, Instrument, Kind, MarginParams, RiskSnapshot,
                              Scenario)
 from zkmargin.riskarrays import instrument_terms, marks, quantize, scenario_pnl
@@ -130,7 +130,7 @@ def build_snapshot(market: Market, methodology: Methodology | str) -> RiskSnapsh
     :class:`~zkmargin.errors.BoundError` for a value outside its bound and
     :class:`~zkmargin.errors.InputError` for an unusable market or methodology.
     """
-    method = methodology if isinstance(methodology, Methodology) else load_methodology(methodology)
+    method = as_methodology(methodology)
     grid = scenario_set(method, market)
     terms = instrument_terms(market)
     risk = quantize(scenario_pnl(terms, grid), "floor").tolist()

@@ -4,7 +4,7 @@
 ``scan_loss``, ``worst_scenario``, ``group_som``, ``group_req``, ``im``, ``mm`` and ``health`` as
 :func:`zkmargin.portfolio.portfolio_margin` (the executable specification), integer for integer.
 
-Layout. Empty slots (quantity 0) and empty balances contribute nothing, so they are dropped; the
+Layout. Empty slots (quantity 0) and zero balances contribute nothing, so they are dropped; the
 remaining slots of the whole batch are sorted into runs of equal (book, group) and every per-slot
 product is summed per run with ``np.add.reduceat``; the runs are then spread into dense
 ``(book, group)`` arrays. The work grows with the positions held, not with the padded shape.
@@ -14,7 +14,7 @@ every product is formed from base ``2**24`` limbs held in int64 arrays:
 
 * a 48-bit input (quantity, risk, mark, add-on, short-option minimum) is two limbs, the low one
   in ``[0, 2**24)``, the top one ``x >> 24`` in ``[-2**23, 2**23)``;
-* a collateral tier amount (``< 2**64``, uint64) and ``price * (10000 - haircut)`` (``< 2**62``)
+* a collateral tier amount (of a credit, ``< 2**64``, uint64) and ``price * (10000 - haircut)`` (``< 2**62``)
   are three limbs each, the top ones below ``2**16`` and ``2**14``;
 * a limb product is below ``2**48``; an output limb adds at most :data:`LIMB_TERMS` products per
   term and a book adds at most :data:`MAX_TERMS` terms (its slots, or its assets x tiers), so
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zkmargin import fixedpoint as fp
-from zkmargin.book import Book
+from zkmargin.book import AssetTerms, Book
 from zkmargin.errors import BoundError
 from zkmargin.portfolio import FULL_HEALTH_BPS
 
@@ -172,7 +172,7 @@ class _Runs:
         return out
 
 
-def _check(name: str, values: IntArray, bound: fp.Bound) -> None:
+def _check(name: str, values: IntArray | ObjectArray, bound: fp.Bound) -> None:
     """Refuse values outside the bound the limb argument assumes (the scalar path has no limit)."""
     if values.size and not bound.lo <= values.min() <= values.max() <= bound.hi:
         bad = values.min() if values.min() < bound.lo else values.max()
@@ -236,14 +236,19 @@ def _pack_slots(books: Sequence[Book], columns: int) -> _Slots:
 
 
 def _collateral_values(books: Sequence[Book]) -> tuple[ObjectArray, ObjectArray]:
-    """Collateral after MM and after IM haircuts per book, EQUITY_SCALE (``sum_k c_k``)."""
+    """Collateral after MM and after IM haircuts per book, EQUITY_SCALE: ``sum_k balance_value_k``
+    (:func:`zkmargin.terms.balance_value`): a credit after its tiered haircuts, a debt at full price."""
     assets = list(chain.from_iterable(map(attrgetter("assets"), books)))
     balances = list(chain.from_iterable(map(attrgetter("balances"), books)))
     if len(assets) != len(balances):
         raise ValueError("every book needs exactly one balance per asset slot")
-    every_balance = np.array(balances, dtype=np.uint64)
+    _check("balance", np.array([min(balances, default=0), max(balances, default=0)], dtype=object), fp.BALANCE)
+    of_book = np.repeat(np.arange(len(books)), [len(b.assets) for b in books])
+    debts = _debts(balances, assets, of_book, len(books))
+    # the credits (a debt's tiers are empty); balances exceed int64 either way, so no signed array
+    every_balance = np.fromiter(map(max, balances, repeat(0)), dtype=np.uint64, count=len(balances))
     nonzero = every_balance != 0
-    book = np.repeat(np.arange(len(books)), [len(b.assets) for b in books])[nonzero]
+    book = of_book[nonzero]
     held = list(compress(assets, nonzero.tolist()))
     balance = every_balance[nonzero]
     n_tiers = np.fromiter(map(len, map(attrgetter("tier_from"), held)), dtype=np.intp, count=len(held))
@@ -265,9 +270,19 @@ def _collateral_values(books: Sequence[Book]) -> tuple[ObjectArray, ObjectArray]
 
     def value(haircuts: Array) -> ObjectArray:
         per_asset = _map(_multiply(amount, _split(price * (fp.BPS - haircuts), 3)), lambda x: x.sum(axis=1))
-        return _to_int(_map(runs.sums(per_asset), lambda x: runs.spread(x, 0)))
+        return _to_int(_map(runs.sums(per_asset), lambda x: runs.spread(x, 0))) + debts
 
     return value(tiers("hc_mm", np.int64)), value(tiers("hc_im", np.int64))
+
+
+def _debts(balances: Sequence[int], assets: Sequence[AssetTerms], of_book: IntArray, n_books: int) -> ObjectArray:
+    """Per book, its debts at full price, EQUITY_SCALE: ``sum_k price_k * min(balance_k, 0) * 10000``
+    (<= 0; Python ints: debts are few, and ``2**64 * 2**48`` leaves int64)."""
+    out: ObjectArray = np.zeros(n_books, dtype=object)
+    for k, balance in enumerate(balances):
+        if balance < 0:
+            out[of_book[k]] += assets[k].price * balance * fp.BPS
+    return out
 
 
 def _rows(values: Array, lengths: Sequence[int]) -> tuple[tuple[int, ...], ...]:

@@ -1,6 +1,7 @@
 """Shared circuit fixtures, parametrized over the margin models: each model's small circuit built
 once per session (O1 to read every signal, O2 as proven), a synthetic snapshot committed under
-the profile, and a builder of honest circuit inputs from the engine."""
+the profile, a venue statement for any account (its leaf in an account tree, as a venue would
+attest it) and a builder of honest circuit inputs from the engine."""
 
 from __future__ import annotations
 
@@ -12,13 +13,30 @@ import pytest
 from prover.circuits import MarginCircuit, WarmWitness
 from prover.r1cs import R1cs, read_r1cs
 from tests.factories import synthetic_snapshot
+from zkmargin.account_tree import ACCOUNT_TREE_DEPTH, LeafBook, account_leaf
 from zkmargin.book import Book, resolve
 from zkmargin.circuit_input import Signal, circuit_inputs
 from zkmargin.circuitgen import MODELS
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.margin import margin_model
-from zkmargin.models import Account, RiskSnapshot
+from zkmargin.merkle import MerkleTree
+from zkmargin.models import Account, RiskSnapshot, Statement
 from zkmargin.terms import Health
+
+#: The holder and leaf index of the accounts the circuit tests attest (any values would do).
+HOLDER = 0xB522D572E97D82DA713788719C24BECA7F5CABC8
+INDEX = 5
+
+
+def attest(account: Account, epoch: int, *, holder: int = HOLDER, salt: int = 123456789,
+           book: LeafBook | None = None) -> Statement:
+    """The statement a venue would issue for ``account`` (or for the raw ``book``, canonical or
+    not, as a faulty venue might hash it) at leaf ``INDEX`` of an otherwise empty account tree."""
+    leaf = account_leaf(epoch, holder, salt, book or LeafBook.of(account))
+    tree = MerkleTree([0] * INDEX + [leaf], ACCOUNT_TREE_DEPTH)
+    proof = tree.proof(INDEX)
+    return Statement(venue="test", epoch=epoch, account_id="acct", holder=holder, salt=salt, index=INDEX,
+                     path=[list(level) for level in proof.siblings], account_root=tree.root, account=account)
 
 
 @dataclass(frozen=True)
@@ -26,6 +44,7 @@ class Case:
     """An account resolved, margined and turned into circuit inputs."""
 
     account: Account
+    statement: Statement
     book: Book
     result: Health
     inputs: dict[str, Signal]
@@ -73,9 +92,10 @@ def make_case(commitment: SnapshotCommitment, model: str) -> Callable[..., Case]
     """Account (+ threshold, + snapshot commitment) -> Case with the engine's honest inputs."""
 
     def make(account: Account, threshold_bps: int = 10_000, under: SnapshotCommitment = commitment) -> Case:
+        statement = attest(account, under.snapshot.epoch)
         book = resolve(account, under.snapshot, under.profile)
         result = margin_model(model)(book, threshold_bps)
-        return Case(account, book, result, circuit_inputs(model, book, account.salt, under, result))
+        return Case(account, statement, book, result, circuit_inputs(book, statement, under, result))
 
     return make
 

@@ -24,7 +24,7 @@ MakeCase = Callable[..., Case]
 def assert_witness_matches_engine(w: WarmWitness, case: Case) -> None:
     witness = w.calculator.calculate(case.inputs)
     compared = 0
-    for name, want in (pair for k, v in expected_signals(case.result).items() for pair in flatten(f"main.{k}", v)):
+    for name, want in (pair for k, v in expected_signals(case.result, case.statement, case.book).items() for pair in flatten(f"main.{k}", v)):
         assert witness[w.signals[name]] == want, name
         compared += 1
     assert compared > 0
@@ -67,12 +67,12 @@ def test_witness_equals_engine_on_thousands_of_accounts(inspect: WarmWitness, sn
     check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold))
 
 
-def usdc_account(positions: list[Position], usdc: int, salt: int = 5) -> Account:
+def usdc_account(positions: list[Position], usdc: int) -> Account:
     """Positions plus a USDC balance, all of it allocated to the first position (isolated model)."""
     amount = fp.format_decimal(usdc, fp.AMOUNT_SCALE)
     if positions:
         positions = [positions[0].model_copy(update={"allocation": Allocation(asset=0, amount=amount)}), *positions[1:]]
-    return Account(positions=positions, balances=[Balance(asset=0, amount=amount)], salt=str(salt))
+    return Account(positions=positions, balances=[Balance(asset=0, amount=amount)])
 
 
 def exact_usdc_for_health(make_case: MakeCase, positions: list[Position], threshold: int) -> int:
@@ -100,7 +100,7 @@ def test_equity_exactly_at_mm_passes_and_one_unit_less_fails(inspect: WarmWitnes
 
 
 def test_empty_account_has_zero_requirement(inspect: WarmWitness, make_case: MakeCase) -> None:
-    case = make_case(Account(salt="1"))
+    case = make_case(Account())
     assert case.result.im == 0 and case.result.equity == 0
     assert_witness_matches_engine(inspect, case)
 
@@ -119,8 +119,7 @@ def test_all_slots_full_at_maximum_magnitudes(inspect: WarmWitness, make_case: M
     account = Account(
         positions=[Position(instrument=i, quantity=q, allocation=Allocation(asset=a, amount=full))
                    for a, (i, q) in enumerate(zip(ids, [qmax, qmin, qmax, qmin]))],
-        balances=[Balance(asset=a, amount=fp.format_decimal(fp.AMOUNT.hi, fp.AMOUNT_SCALE)) for a in range(4)],
-        salt=str(fp.R - 1))
+        balances=[Balance(asset=a, amount=fp.format_decimal(fp.AMOUNT.hi, fp.AMOUNT_SCALE)) for a in range(4)])
     case = make_case(account, 0, under)
     check(inspect, case)
     for value in (case.result.im, max(map(abs, case.result.position_value))):  # type: ignore[attr-defined]

@@ -180,7 +180,7 @@ def test_zkmargin_margin_gives_derives_published_mm_for_a_perp(tmp_path: Path) -
     case = CASES["basic_perp"]
     save_model(build_snapshot(derive_market(case), "derive-pmrm2"), tmp_path / "snapshot.json")
     save_model(Account.model_validate({"positions": [{"instrument": 99, "quantity": "1"}],
-                                       "balances": [{"asset": 0, "amount": "1000"}], "salt": "1"}),
+                                       "balances": [{"asset": 0, "amount": "1000"}]}),
                tmp_path / "account.json")
     out = CliRunner().invoke(main, ["margin", str(tmp_path / "account.json"), str(tmp_path / "snapshot.json"),
                                     "--json"])

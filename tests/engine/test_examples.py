@@ -16,13 +16,15 @@ from zkmargin.book import resolve
 from zkmargin.io import load_model
 from zkmargin.market import Market, load_market
 from zkmargin.models import Account, Kind, RiskSnapshot
+from zkmargin.models.types import format_holder
 from zkmargin.portfolio import FULL_HEALTH_BPS, portfolio_margin
 from zkmargin.profiles import PROFILES
 from zkmargin.riskarrays import account_greeks
+from zkmargin.venue import BOOK_FIELDS, read_ledger
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SMALL_ACCOUNTS = ("hedged_market_maker", "naked_short_calls", "delta_neutral_straddle", "futures_basis_trade",
-                  "insolvent")
+                  "insolvent", "borrowed_cash")
 LARGE_ACCOUNTS = ("large/hedged_market_maker_16",)
 HEALTHY = {name: name != "insolvent" for name in SMALL_ACCOUNTS + LARGE_ACCOUNTS}
 PRESETS = ("span16", "deribit")
@@ -55,21 +57,29 @@ def example(name: str) -> Account:
 def test_generated_files_are_up_to_date() -> None:
     render: Callable[[], dict[Path, str]] = generator().render
     files = render()
-    assert len(files) == len(PRESETS) + len(HEALTHY)
+    assert len(files) == len(PRESETS) + len(HEALTHY) + 1  # + ledger.jsonl
     for path, text in files.items():
         assert path.read_text() == text, f"{path.name} is stale: run examples/generate.py"
 
 
-def test_example_salts_are_fixed_248_bit_values() -> None:
-    salts = {example(n).salt for n in HEALTHY}
-    assert len(salts) == len(HEALTHY) and all(0 < s < 2**248 for s in salts)
-    assert example("insolvent").salt == generator().example_salt("insolvent")
+def test_the_ledger_holds_every_example_book_under_its_name_and_a_fixed_holder() -> None:
+    entries = {e.account_id: e for e in read_ledger(EXAMPLES / "ledger.jsonl")}
+    assert sorted(entries) == sorted(Path(n).name for n in HEALTHY)
+    for name in HEALTHY:
+        entry = entries[Path(name).name]
+        assert Account.model_validate_json(entry.model_dump_json(include=BOOK_FIELDS)) == example(name)
+        assert format_holder(entry.holder) == generator().example_holder(name)
+    assert len({e.holder for e in entries.values()}) == len(entries)
+
+
+def test_borrowed_cash_carries_a_debt() -> None:
+    assert min(b.amount for b in example("borrowed_cash").balances) < 0
 
 
 def test_market_is_a_realistic_btc_and_eth_book() -> None:
     m = market()
     assert 100 <= len(m.instruments) <= 300
-    assert len(m.instruments) < 2 ** PROFILES["small"].depth  # leaf 0 is the null instrument
+    assert len(m.instruments) < 4 ** PROFILES["small"].depth  # 4-ary; leaf 0 is the null instrument
     spots = {u.name: u.spot for u in m.underlyings}
     assert 90_000 <= spots["BTC"] <= 100_000 and 3_000 <= spots["ETH"] <= 4_000
     for u in m.underlyings:

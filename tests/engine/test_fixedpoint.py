@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.factories import EXTREME, extreme_account, extreme_snapshot
+from tests.factories import extreme_account, extreme_snapshot
 from zkmargin import fixedpoint as fp
 from zkmargin.book import resolve
 from zkmargin.errors import BoundError
@@ -48,7 +48,7 @@ def test_every_documented_magnitude_is_far_below_the_field() -> None:
 
 def _extreme_result(qty: int, groups: int, threshold_bps: int) -> MarginResult:
     snapshot = extreme_snapshot(groups=groups)
-    return portfolio_margin(resolve(extreme_account(snapshot, qty), snapshot, EXTREME), threshold_bps)
+    return portfolio_margin(resolve(extreme_account(snapshot, qty), snapshot), threshold_bps)
 
 
 EXTREME_CASES = [

@@ -245,8 +245,7 @@ def test_weights_are_shares_and_capped_tails_never_outrun_the_core_edge(preset: 
 def _linear_book(market: Market, qty: list[int]) -> Account:
     linear = [i.id for i in market.instruments if i.group == 1 and i.kind.value in ("future", "perp", "spot")]
     return Account.model_validate({"positions": [{"instrument": i, "quantity": str(q)}
-                                                 for i, q in zip(linear, qty) if q],
-                                   "salt": "1"})
+                                                 for i, q in zip(linear, qty) if q]})
 
 
 @given(qty=st.lists(st.integers(-50, 50), min_size=5, max_size=5))

@@ -13,16 +13,16 @@ from pydantic import ValidationError
 from tests.factories import accounts, extreme_snapshot, snapshots, synthetic_snapshot
 from zkmargin import fixedpoint as fp
 from zkmargin.errors import BoundError
-from zkmargin.models import Account, Balance, CollateralAsset, HaircutTier, Position, RiskSnapshot
+from zkmargin.models import Account, Allocation, CollateralAsset, HaircutTier, Position, RiskSnapshot
 
 SNAPSHOT = synthetic_snapshot()
 QTY_RANGE = "[-140737488.355328, 140737488.355327]"
-AMOUNT_RANGE = "[0, 18446744073709.551615]"
+BALANCE_RANGE = "[-18446744073709.551616, 18446744073709.551615]"
 
 
 def _account_json(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"positions": [{"instrument": 100, "quantity": "1.5"}],
-                            "balances": [{"asset": 0, "amount": "1000"}], "salt": "7"}
+                            "balances": [{"asset": 0, "amount": "1000"}]}
     return data | changes
 
 
@@ -62,30 +62,36 @@ def test_snapshot_at_every_bound_round_trips() -> None:
     assert RiskSnapshot.model_validate_json(snapshot.model_dump_json()) == snapshot
 
 
-def test_account_writes_quantities_and_amounts_as_decimal_strings_and_the_salt_as_a_string() -> None:
+def test_account_writes_quantities_and_amounts_as_decimal_strings() -> None:
     account = Account.model_validate(_account_json())
     dumped = json.loads(account.model_dump_json())
     assert dumped["positions"] == [{"instrument": 100, "quantity": "1.5"}]
     assert dumped["balances"] == [{"asset": 0, "amount": "1000"}]
-    assert dumped["salt"] == "7" and dumped["schema_version"] == 1
-
-
-def test_account_with_new_salt_keeps_everything_else() -> None:
-    account = Account.model_validate(_account_json())
-    fresh = account.with_new_salt()
-    assert fresh.salt != account.salt and fresh.model_copy(update={"salt": account.salt}) == account
+    assert dumped["schema_version"] == 1 and "salt" not in dumped
 
 
 # ---- accounts: bad input ----
-def test_rejects_negative_balance() -> None:
-    where, msg = _refusal(Account, json.dumps(_account_json(balances=[{"asset": 0, "amount": "-1"}])))
-    assert where == "balances.0.amount" and msg == f"Value error, amount = -1: must lie in {AMOUNT_RANGE}"
+def test_accepts_a_debt_down_to_minus_2_64_units() -> None:
+    account = Account.model_validate(_account_json(balances=[{"asset": 0, "amount": "-18446744073709.551616"}]))
+    assert account.balances[0].amount == fp.BALANCE.lo == -(1 << 64)
 
 
-def test_rejects_balance_above_2_64() -> None:
-    too_much = [{"asset": 0, "amount": "18446744073709.551616"}]
-    where, msg = _refusal(Account, json.dumps(_account_json(balances=too_much)))
-    assert where == "balances.0.amount" and AMOUNT_RANGE in msg
+@pytest.mark.parametrize("amount", ["18446744073709.551616", "-18446744073709.551617"])
+def test_rejects_a_balance_beyond_65_signed_bits(amount: str) -> None:
+    where, msg = _refusal(Account, json.dumps(_account_json(balances=[{"asset": 0, "amount": amount}])))
+    assert where == "balances.0.amount" and msg == f"Value error, balance = {amount}: must lie in {BALANCE_RANGE}"
+
+
+def test_rounds_a_debt_with_extra_decimals_down_so_it_grows() -> None:
+    account = Account.model_validate(_account_json(balances=[{"asset": 0, "amount": "-1.0000001"}]))
+    assert account.balances[0].amount == -1_000_001
+
+
+def test_rejects_allocations_beyond_the_balance_and_any_of_a_debt() -> None:
+    alloc = [{"instrument": 100, "quantity": "1", "allocation": {"asset": 0, "amount": "1"}}]
+    for balance in ("0.999999", "-5"):
+        where, msg = _refusal(Account, json.dumps(_account_json(positions=alloc, balances=[{"asset": 0, "amount": balance}])))
+        assert where == "" and msg.startswith("Value error, allocations of asset 0 (1) exceed its balance")
 
 
 def test_accepts_balance_at_2_64_minus_one_unit() -> None:
@@ -145,9 +151,7 @@ def test_rejects_more_positions_than_the_largest_profile() -> None:
     ({"positions": [{"instrument": 0, "quantity": "1"}]}, "positions.0.instrument"),
     ({"positions": [{"instrument": 1 << 32, "quantity": "1"}]}, "positions.0.instrument"),
     ({"balances": [{"asset": fp.MAX_ASSETS, "amount": "1"}]}, "balances.0.asset"),
-    ({"salt": 7}, "salt"),
-    ({"salt": "-7"}, "salt"),
-    ({"salt": str(fp.R)}, "salt"),
+    ({"salt": "7"}, "salt"),
     ({"schema_version": 2}, "schema_version"),
     ({"colour": "red"}, "colour"),
 ])
@@ -157,7 +161,7 @@ def test_rejects_malformed_account_fields_naming_the_field(changes: dict[str, An
 
 @pytest.mark.parametrize(("build", "field", "value"), [
     (lambda: Position(instrument=1, quantity="1e9"), "quantity", "1e9"),
-    (lambda: Balance(asset=0, amount=-1), "amount", -1),
+    (lambda: Allocation(asset=0, amount=-1), "amount", -1),
 ])
 def test_validation_errors_carry_a_bound_error_with_field_and_value(build: Any, field: str, value: object) -> None:
     with pytest.raises(ValidationError) as e:

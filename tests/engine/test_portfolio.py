@@ -96,7 +96,7 @@ def test_adding_collateral_never_lowers_health(data: st.DataObject, extra: int) 
     asset = data.draw(st.sampled_from(account.balances))
     balances = {b.asset: b.amount for b in account.balances}
     balances[asset.asset] = min(asset.amount + extra, fp.AMOUNT.hi)
-    richer = account_of({p.instrument: p.quantity for p in account.positions}, balances, salt=account.salt)
+    richer = account_of({p.instrument: p.quantity for p in account.positions}, balances)
     before, after = _margin(account), _margin(richer)
     assert after.health >= before.health and after.equity >= before.equity and after.equity_im >= before.equity_im
     assert after.im == before.im

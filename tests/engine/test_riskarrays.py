@@ -76,8 +76,7 @@ def scenario_index(snapshot: RiskSnapshot, price_bps: int, weight_bps: int = fp.
 
 
 def account(*positions: tuple[int, str]) -> Account:
-    return Account.model_validate({"positions": [{"instrument": i, "quantity": q} for i, q in positions],
-                                   "salt": "1"})
+    return Account.model_validate({"positions": [{"instrument": i, "quantity": q} for i, q in positions]})
 
 
 # ---- Black-76 ----

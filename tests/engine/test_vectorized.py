@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.factories import (EXTREME, accounts, extreme_account, extreme_snapshot, random_account, snapshots,
+from tests.factories import (accounts, extreme_account, extreme_snapshot, random_account, snapshots,
                              synthetic_snapshot)
 from zkmargin import fixedpoint as fp
 from zkmargin import vectorized
@@ -71,10 +71,10 @@ def test_batch_equals_scalar_on_random_books_up_to_the_bounds(snapshot: RiskSnap
 
 @pytest.mark.parametrize("groups", [1, fp.MAX_GROUPS])
 @pytest.mark.parametrize("qty", [fp.QTY.lo, fp.QTY.hi, -1, 1])
-@pytest.mark.parametrize("amount", [0, fp.AMOUNT.hi])
+@pytest.mark.parametrize("amount", [0, fp.BALANCE.hi, fp.BALANCE.lo, -1])
 def test_batch_equals_scalar_on_full_books_at_every_bound(groups: int, qty: int, amount: int) -> None:
     snapshot = extreme_snapshot(groups=groups)
-    _assert_same([resolve(extreme_account(snapshot, qty, amount), snapshot, EXTREME)], fp.THRESHOLD.hi)
+    _assert_same([resolve(extreme_account(snapshot, qty, amount), snapshot)], fp.THRESHOLD.hi)
 
 
 def test_batch_equals_scalar_on_books_of_different_shapes_and_snapshots() -> None:
@@ -86,7 +86,7 @@ def test_batch_equals_scalar_on_books_of_different_shapes_and_snapshots() -> Non
         books += [resolve(random_account(snapshot, rng, positions=rng.randint(0, 4), max_groups=2, assets=k),
                           snapshot, profile) for k in range(4)]
     extreme = extreme_snapshot(groups=3)
-    books.append(resolve(extreme_account(extreme, fp.QTY.lo), extreme, EXTREME))
+    books.append(resolve(extreme_account(extreme, fp.QTY.lo), extreme))
     _assert_same(books)
 
 
@@ -94,14 +94,13 @@ def test_full_short_book_has_the_closed_form_requirement(margin: Callable[[Seque
     """64 shorts of 2**47 on risk [-2**47, 2**47 - 1, 0, 1], every mark, add-on and minimum at 2**47 - 1,
     16 assets of 2**64 - 1 units at 2**48 - 1 without haircut."""
     snapshot = extreme_snapshot()
-    (out,) = margin([resolve(extreme_account(snapshot, fp.QTY.lo), snapshot, EXTREME)], fp.THRESHOLD.hi)
+    (out,) = margin([resolve(extreme_account(snapshot, fp.QTY.lo), snapshot)], fp.THRESHOLD.hi)
     per_leg = 64 * (1 << 47) * ((1 << 47) - 1)  # 2**100 - 2**53: scan loss, minimum, add-ons, -position value
     equity = 16 * fp.AMOUNT.hi * fp.ASSET_PRICE.hi * fp.BPS - fp.BPS * per_leg
     im = 2 * per_leg
-    idle = (0,) * (fp.MAX_GROUPS - 1)  # the 7 padding group slots of the profile
     assert dict(zip(KEY_FIELDS, out)) == {
-        "equity": equity, "equity_im": equity, "scan_loss": (per_leg,) + idle, "worst_scenario": (1,) + (-1,) * 7,
-        "group_som": (per_leg,) + idle, "group_req": (per_leg,) + idle, "im": im, "mm": im * fp.BPS,
+        "equity": equity, "equity_im": equity, "scan_loss": (per_leg,), "worst_scenario": (1,),
+        "group_som": (per_leg,), "group_req": (per_leg,), "im": im, "mm": im * fp.BPS,
         "health": fp.BPS * equity - im * fp.BPS * fp.THRESHOLD.hi}
 
 
@@ -142,6 +141,14 @@ def test_a_book_value_outside_its_bound_is_a_bound_error(field: str, value: Any)
         portfolio_margin_batch([book, bad])
 
 
+@pytest.mark.parametrize("balance", [fp.BALANCE.hi + 1, fp.BALANCE.lo - 1])
+def test_a_balance_outside_its_65_signed_bits_is_a_bound_error(balance: int) -> None:
+    book = _book()
+    bad = replace(book, balances=(balance, *book.balances[1:]))
+    with pytest.raises(BoundError, match=rf"^balance = {balance}: must lie in"):
+        portfolio_margin_batch([book, bad])
+
+
 def test_a_book_with_more_slots_than_the_largest_profile_is_a_bound_error() -> None:
     book = _book()
     wide = replace(book, slots=book.slots * 22, slot_group=book.slot_group * 22)
@@ -169,6 +176,6 @@ def test_batch_equals_scalar_on_thousands_of_random_accounts_on_the_example_mark
     rng = random.Random(2024)
     books = [resolve(random_account(snapshot, rng, positions=rng.randint(0, 16), max_groups=rng.randint(1, 2),
                                     assets=rng.randint(0, len(snapshot.collateral)),
-                                    qty_max=rng.choice([10**6, 10**9, fp.QTY.hi])),
+                                    qty_max=rng.choice([10**6, 10**9, fp.QTY.hi]), debt_max=rng.choice([0, 10**9])),
                      snapshot, PROFILES["standard"]) for _ in range(5000)]
     _assert_same(books, rng.randint(0, fp.THRESHOLD.hi))

@@ -35,11 +35,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_solidity, margin, prove, schema,
-                              setup, snapshot, venue, verify)
+    from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_solidity, margin, prove, report,
+                              schema, setup, snapshot, venue, verify)
 
-    for module in (schema, snapshot, margin, venue, build, setup, prove, verify, demo, export_solidity, calldata, batch,
-                   audit, ceremony):
+    for module in (schema, snapshot, margin, report, venue, build, setup, prove, verify, demo, export_solidity,
+                   calldata, batch, audit, ceremony):
         main.add_command(module.command)
 
 

@@ -7,7 +7,6 @@ margin), 1 if not.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -29,13 +28,14 @@ def command(account: Path, snapshot: Path, threshold_bps: int, model: str, as_js
     """Print the breakdown (or the comparison) and exit 0 if healthy, 1 if not."""
     from zkmargin.book import resolve
     from zkmargin.errors import InputError
-    from zkmargin.io import load_model
+    from zkmargin.io import load_account, load_model
     from zkmargin.margin import compare, margin_model
-    from zkmargin.models import Account, RiskSnapshot
+    from zkmargin.models import RiskSnapshot
+    from zkmargin.isolated import IsolatedResult
     from zkmargin.portfolio import MarginResult
-    from zkmargin.report import breakdown, comparison_table, health_line
+    from zkmargin.report import breakdown, comparison_table, health_line, isolated_breakdown, result_json
 
-    acc = load_model(Account, account)
+    acc = load_account(account)
     snap = load_model(RiskSnapshot, snapshot)
     book = resolve(acc, snap)
     title = acc.name or account.stem
@@ -44,8 +44,7 @@ def command(account: Path, snapshot: Path, threshold_bps: int, model: str, as_js
     if model == "all":
         comparison = compare(book, threshold_bps)
         if as_json:
-            click.echo(json.dumps({k: {**asdict(v), "healthy": v.healthy} for k, v in comparison.results.items()},
-                                  indent=2))
+            click.echo(json.dumps({k: result_json(v) for k, v in comparison.results.items()}, indent=2))
         else:
             click.echo(comparison_table(comparison, title))
         if plot is not None:
@@ -57,9 +56,11 @@ def command(account: Path, snapshot: Path, threshold_bps: int, model: str, as_js
     else:
         result = margin_model(model)(book, threshold_bps)
         if as_json:
-            click.echo(json.dumps({**asdict(result), "healthy": result.healthy}, indent=2))
+            click.echo(json.dumps(result_json(result), indent=2))
         elif isinstance(result, MarginResult):
             click.echo(breakdown(result, book, snap, title))
+        elif isinstance(result, IsolatedResult):
+            click.echo(isolated_breakdown(result, book, snap, title))
         else:
             click.echo(f"{title} under the {model} model\n{health_line(result)}")
     click.get_current_context().exit(0 if result.healthy else 1)

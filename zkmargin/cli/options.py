@@ -8,12 +8,17 @@ from typing import get_args
 import click
 
 from zkmargin.bundle import Backend, Verifier
+from zkmargin.methodology import DEFAULT_METHODOLOGY
 from zkmargin.profiles import PROFILES
 
 profile_option = click.option(
     "--profile", default="small", show_default=True, envvar="ZKMARGIN_PROFILE",
     type=click.Choice(sorted(PROFILES)),
     help="Circuit size profile (position slots, scenarios, tree depth...). [env var: ZKMARGIN_PROFILE]")
+methodology_option = click.option(
+    "--methodology", "--preset", "methodology", default=DEFAULT_METHODOLOGY, show_default=True,
+    help="Methodology of the snapshot: a preset (span16, span, deribit, derive-pmrm2) or a .toml / .json file "
+         "(zkmargin schema methodology).")
 threshold_option = click.option(
     "--threshold", "threshold_bps", default=10_000, show_default=True, type=click.IntRange(0, 2**20 - 1),
     help="Claimed health in bps of MM: 10000 means equity >= 1.00 x MM.")

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 
-@click.command("schema", short_help="Print the JSON Schemas of account, snapshot, bundle, market, methodology.")
-@click.argument("name", required=False, type=click.Choice(["account", "snapshot", "bundle", "market", "methodology"]))
+@click.command("schema", short_help="Print the JSON Schemas of the edge models (account, ledger, statement, epoch, ...).")
+@click.argument("name", required=False, type=click.Choice(["account", "snapshot", "bundle", "market", "methodology",
+                                                                 "ledger-entry", "statement", "epoch"]))
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write one <name>.schema.json per model into this folder instead of printing.")
 def command(name: str | None, out_dir: Path | None) -> None:
@@ -17,10 +18,10 @@ def command(name: str | None, out_dir: Path | None) -> None:
     from zkmargin.bundle import ProofBundle
     from zkmargin.market import Market
     from zkmargin.methodology import Methodology
-    from zkmargin.models import Account, RiskSnapshot
+    from zkmargin.models import Account, Epoch, LedgerEntry, RiskSnapshot, Statement
 
     models = {"account": Account, "snapshot": RiskSnapshot, "bundle": ProofBundle, "market": Market,
-              "methodology": Methodology}
+              "methodology": Methodology, "ledger-entry": LedgerEntry, "statement": Statement, "epoch": Epoch}
     chosen = {name: models[name]} if name else models
     schemas = {k: m.model_json_schema() for k, m in chosen.items()}
     if out_dir is None:

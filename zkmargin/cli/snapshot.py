@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from zkmargin.cli.options import profile_option
+from zkmargin.cli.options import methodology_option, profile_option
 
 
 @click.group("snapshot", short_help="Build and inspect risk snapshots.")
@@ -16,9 +16,7 @@ def command() -> None:
 
 @command.command("build", short_help="Compute risk arrays from MARKET.json into a snapshot.")
 @click.argument("market", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--methodology", "--preset", "methodology", default="span16", show_default=True,
-              help="Methodology: a preset (span16, span, deribit, derive-pmrm2) or a .toml / .json file "
-                   "(zkmargin schema methodology).")
+@methodology_option
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Snapshot JSON to write.")
 def build(market: Path, methodology: str, out: Path) -> None:
     """Quantize Black-76 / linear risk arrays into the canonical integer snapshot."""

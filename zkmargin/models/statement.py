@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from zkmargin.models.account import Account
 from zkmargin.models.types import Epoch as EpochId
@@ -33,12 +33,32 @@ def _account_id(v: str) -> str:
 
 
 class LedgerEntry(Account):
-    """One account in the venue's ledger: its id, its registered holder, its book."""
+    """One account in the venue's ledger: its id, its registered holder, its book.
+
+    ``source`` says where the entry was read (``"ledger.jsonl line 3"``; set by
+    :func:`zkmargin.venue.read_ledger`, ``"ledger"`` otherwise), so that an error found later, once
+    the whole ledger is known (a duplicate id, an instrument the snapshot lacks), names the line.
+    """
 
     account_id: AccountId
     holder: Holder
+    _source: str = PrivateAttr(default="ledger")
 
     _check_id = field_validator("account_id")(_account_id)
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def located(self, source: str) -> LedgerEntry:
+        """This entry, recorded as read at ``source`` (not part of the data: neither dumped nor compared)."""
+        self._source = source
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LedgerEntry):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
 
 
 class Statement(StrictModel):
