@@ -5,8 +5,8 @@ interruptions, truncated and tampered bundles; its verifier reports every bundle
 A venue publishes an epoch of nine accounts (eight healthy ones derived from the examples, books
 x1 and x3, and the insolvent example); the published folder then gets a truncated statement and
 one whose book was edited after the venue issued it. It is proven once on the local pool (session
-fixture) and once on a Ray head started for the test on 127.0.0.1. The keys are the session
-fixture of ``tests/conftest.py``.
+fixture) and once on a Ray head started for the test on 127.0.0.1. The keys and the venue's key
+are session fixtures of ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -65,11 +65,6 @@ def _scaled(node: Any, factor: int) -> Any:
 
 def _entry(name: str, data: dict[str, Any]) -> LedgerEntry:
     return LedgerEntry.model_validate_json(json.dumps({**data, "account_id": name, "holder": HOLDERS[name]}))
-
-
-@pytest.fixture(scope="session")
-def venue_key() -> Ed25519PrivateKey:
-    return generate_key()
 
 
 @pytest.fixture(scope="session")

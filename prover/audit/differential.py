@@ -106,7 +106,8 @@ class Harness:
     def expected(self, case: Case) -> list[tuple[str, int]]:
         """(signal name, engine value as a field element) of every named intermediate: a signed
         value (a debt's collateral value) is compared in its field encoding, r - |x|."""
-        return [(signal, value % fp.R) for name, value in expected_signals(case.result).items()
+        engine = expected_signals(case.result, case.statement, case.book)
+        return [(signal, value % fp.R) for name, value in engine.items()
                 for signal, value in leaves(f"main.{name}", value)]
 
     def mismatch(self, case: Case) -> str | None:
