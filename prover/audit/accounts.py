@@ -94,9 +94,11 @@ def boundary_accounts(snapshot: RiskSnapshot, profile: Profile) -> Iterator[tupl
 def _first_slots(snapshot: RiskSnapshot, profile: Profile) -> list[Instrument]:
     """P instruments taken in turn from the first G groups, so a full account touches every group
     slot of the circuit (a group slot no witness uses would look unconstrained to the scan)."""
-    groups = sorted({i.group for i in snapshot.instruments})[: profile.groups]
-    members = [[i for i in snapshot.instruments if i.group == g] for g in groups]
-    in_turn = [column[k] for k in range(max(map(len, members))) for column in members if k < len(column)]
+    by_group: dict[int, list[Instrument]] = {}
+    for instrument in snapshot.instruments:
+        by_group.setdefault(instrument.group, []).append(instrument)
+    columns = [by_group[g] for g in sorted(by_group)[: profile.groups]]
+    in_turn = [column[k] for k in range(max(map(len, columns))) for column in columns if k < len(column)]
     return in_turn[: profile.positions]
 
 
