@@ -17,13 +17,14 @@ from prover.circuits import MarginCircuit, include_dirs
 from prover.r1cs import count_constraint_kinds
 from zkmargin.book import null_slot
 from zkmargin.circuitgen import PRAGMA, main_source
+from zkmargin.account_tree import ACCOUNT_TREE_DEPTH
 from zkmargin.commitment import leaf_fields
 from zkmargin.paths import build_root
 from zkmargin.profiles import PROFILES, Profile
 
 MODEL = "portfolio"
-SCALING_SLOTS = (4, 8, 16, 32, 64)
-SCALING_DEPTHS = (10, 16)
+SCALING_SLOTS = (4, 8, 16)  # the account leaf holds 16 slots (zkmargin.account_tree.LEAF_POSITIONS)
+SCALING_DEPTHS = (5, 8)  # 4-ary: 1,024 and 65,536 instruments
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def profile_size(name: str) -> Size:
 
 
 def scaling_profiles() -> list[Profile]:
-    """``standard`` with 4..64 slots at its depth, and with depths 10 and 16 at its slot count."""
+    """``standard`` with 4..16 slots at its depth, and with 4-ary depths 5 and 8 at its slot count."""
     base = PROFILES["standard"]
     by_slots = [replace(base, name=f"p{p}_d{base.depth}", positions=p) for p in SCALING_SLOTS]
     by_depth = [replace(base, name=f"p{base.positions}_d{d}", depth=d) for d in SCALING_DEPTHS]
@@ -86,15 +87,18 @@ def marginal_per_slot(sizes: list[Size]) -> dict[str, float]:
 def template_costs(profile: Profile) -> dict[str, int]:
     """O2 constraints of the per-slot templates at ``profile``'s sizes, and of the hash widths
     a cheaper design would use."""
-    s, d = profile.scenarios, profile.depth
+    s, d, p, k = profile.scenarios, profile.depth, profile.positions, profile.assets
     leaf = len(leaf_fields(null_slot(s)))
     templates = {
         f"PositionSlot({s}, {d}): one slot's leaf, path and terms":
             ('include "fixedpoint_constants.circom";\ninclude "position.circom";',
              f"PositionSlot({s}, {d}, QTY_BITS())"),
-        f"MerkleRoot({d}): the Merkle path": ('include "merkle.circom";', f"MerkleRoot({d})"),
-        f"HashVector({leaf}): the leaf hash": ('include "hash.circom";', f"HashVector({leaf})"),
-        "Poseidon(2): a binary tree node": ('include "poseidon.circom";', "Poseidon(2)"),
+        f"QuadMerkleRoot({d}): an instrument's path": ('include "merkle.circom";', f"QuadMerkleRoot({d})"),
+        f"HashVector({leaf}): the instrument leaf hash": ('include "hash.circom";', f"HashVector({leaf})"),
+        f"QuadMerkleRoot({ACCOUNT_TREE_DEPTH}): the account's path":
+            ('include "merkle.circom";', f"QuadMerkleRoot({ACCOUNT_TREE_DEPTH})"),
+        f"AccountLeaf({p}, {k}): the account leaf hash": ('include "account.circom";', f"AccountLeaf({p}, {k})"),
+        f"CanonicalSlots({p}): slot order": ('include "account.circom";', f"CanonicalSlots({p})"),
         "Poseidon(4): a 4-ary tree node": ('include "poseidon.circom";', "Poseidon(4)"),
         "Num2Bits(48): one 48-bit range check": ('include "bitify.circom";', "Num2Bits(48)"),
     }

@@ -66,6 +66,7 @@ from zkmargin.book import resolve
 from zkmargin.errors import ProverError, ToolchainError
 from zkmargin.io import load_model
 from zkmargin.models import Account, RiskSnapshot
+from zkmargin.venue import attest
 from zkmargin.profiles import PROFILES
 from zkmargin.vectorized import portfolio_margin_batch
 
@@ -215,7 +216,7 @@ def measure_profile(name: str, rounds: int, account: Account, snapshot: RiskSnap
         return f"keys in {keys.zkey.parent} are for another build of {circuit.circuit_id}: run `zkmargin setup --profile {name}`"
     prover = MarginProver(circuit, keys)
     calculator = prover.witness.calculator
-    inputs = prover.inputs(account, snapshot)
+    inputs = prover.inputs(attest([account], snapshot).statement(0), snapshot)
     witness = calculator.calculate(inputs)
     wasmtime_seconds = median_seconds(lambda: calculator.calculate(inputs), rounds)
     with tempfile.TemporaryDirectory(prefix="zkmargin-bench-") as scratch:

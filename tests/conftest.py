@@ -33,7 +33,7 @@ from verifier import VerifyingKey, load_verifying_key
 from zkmargin.bundle import ProofBundle
 from zkmargin.io import load_model
 from zkmargin.models import Account, RiskSnapshot, Statement
-from zkmargin.venue import EpochTree, build_epoch, read_ledger
+from zkmargin.venue import EpochTree, build_epoch, public_key_hex, publish, read_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -96,6 +96,15 @@ def venue_key() -> Ed25519PrivateKey:
 def epoch(venue_key: Ed25519PrivateKey, snapshot: RiskSnapshot) -> EpochTree:
     """The example venue's epoch over examples/ledger.jsonl (signed, with every statement)."""
     return build_epoch(read_ledger(EXAMPLES / "ledger.jsonl"), snapshot, venue_key)
+
+
+@pytest.fixture(scope="session")
+def published(epoch: EpochTree, venue_key: Ed25519PrivateKey, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example epoch as the venue publishes it: epoch.json, statements/, and venue.pub beside them."""
+    out = tmp_path_factory.mktemp("epoch")
+    publish(epoch, out)
+    (out / "venue.pub").write_text(public_key_hex(venue_key.public_key()) + "\n")
+    return out
 
 
 def statement_of(epoch: EpochTree, account_id: str) -> Statement:

@@ -8,6 +8,7 @@ fixtures of ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from prover.backends import BACKENDS, VERIFIERS, NativeBackend, proof_check
 from prover.circuits import MarginCircuit
@@ -26,10 +28,10 @@ from verifier.native import snarkjs_proof
 from zkmargin import fixedpoint as fp
 from zkmargin.bundle import Backend, ProofBundle, Verifier
 from zkmargin.cli import main
-from zkmargin.commitment import commit_account
 from zkmargin.errors import ProverError, ToolchainError, VerificationError
 from zkmargin.io import save_model
-from zkmargin.models import Account, RiskSnapshot
+from zkmargin.models import RiskSnapshot, Statement
+from zkmargin.venue import EpochTree
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SMALL = MarginCircuit.named("portfolio", "small")
@@ -40,8 +42,9 @@ Tamper = Callable[[Proof, list[int]], tuple[Proof, list[int]]]
 TAMPERINGS: dict[str, Tamper] = {
     "A and C swapped": lambda proof, public: ({**proof, "pi_a": proof["pi_c"], "pi_c": proof["pi_a"]}, public),
     "other snapshot root": lambda proof, public: (proof, [public[0] + 1, *public[1:]]),
-    "other commitment": lambda proof, public: (proof, [public[0], public[1] + 1, public[2]]),
-    "higher threshold": lambda proof, public: (proof, [*public[:2], public[2] + 1]),
+    "other account root": lambda proof, public: (proof, [public[0], public[1] + 1, *public[2:]]),
+    "other holder": lambda proof, public: (proof, [*public[:2], public[2] + 1, public[3]]),
+    "higher threshold": lambda proof, public: (proof, [*public[:3], public[3] + 1]),
 }
 
 
@@ -52,8 +55,8 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 
 @pytest.fixture(scope="session")
-def backend_bundle(backend: Backend, keys: KeySet, account: Account, snapshot: RiskSnapshot) -> ProofBundle:
-    return MarginProver(SMALL, keys, backend).prove(account, snapshot, 15_000)
+def backend_bundle(backend: Backend, keys: KeySet, statement: Statement, snapshot: RiskSnapshot) -> ProofBundle:
+    return MarginProver(SMALL, keys, backend).prove(statement, snapshot, 15_000)
 
 
 @pytest.fixture(scope="session")
@@ -62,10 +65,11 @@ def checks(keys: KeySet) -> dict[Verifier, ProofCheck]:
 
 
 @pytest.fixture(scope="session")
-def cli_bundle(backend: Backend, tmp_path_factory: pytest.TempPathFactory, keys: KeySet) -> Path:
+def cli_bundle(backend: Backend, tmp_path_factory: pytest.TempPathFactory, keys: KeySet, published: Path) -> Path:
     out = tmp_path_factory.mktemp(f"cli-{backend}") / "proof.json"
-    r = CliRunner().invoke(main, ["prove", str(EXAMPLES / "naked_short_calls.json"),
-                                  str(EXAMPLES / "snapshot_span16.json"), "-o", str(out), "--backend", backend])
+    r = CliRunner().invoke(main, ["prove", str(published / "statements" / "naked_short_calls.json"),
+                                  str(EXAMPLES / "snapshot_span16.json"), "--epoch-file", str(published / "epoch.json"),
+                                  "-o", str(out), "--backend", backend])
     assert r.exit_code == 0, r.output
     return out
 
@@ -100,16 +104,20 @@ def test_public_input_at_or_above_r_is_malformed(backend_bundle: ProofBundle, ch
 @pytest.mark.parametrize("verifier", VERIFIERS)
 def test_bundle_meets_a_policy_under_every_verifier(backend_bundle: ProofBundle, vk: VerifyingKey,
                                                     checks: dict[Verifier, ProofCheck], verifier: Verifier,
-                                                    account: Account, snapshot: RiskSnapshot) -> None:
-    policy = Policy(snapshot, commit_account(account, SMALL.profile), 15_000, "portfolio")
+                                                    statement: Statement, epoch: EpochTree,
+                                                    venue_key: Ed25519PrivateKey, snapshot: RiskSnapshot) -> None:
+    policy = Policy(snapshot, epoch.epoch, venue_key.public_key(), "portfolio", frozenset({statement.holder}), 15_000)
     verdict = check_bundle(backend_bundle, vk, policy, checks[verifier])
     assert verdict.ok, verdict.reason
 
 
 @pytest.mark.parametrize("verifier", VERIFIERS)
-def test_cli_verifies_a_bundle_from_either_backend(cli_bundle: Path, keys: KeySet, verifier: Verifier) -> None:
+def test_cli_verifies_a_bundle_from_either_backend(cli_bundle: Path, keys: KeySet, verifier: Verifier,
+                                                  published: Path) -> None:
+    holder = json.loads((published / "statements" / "naked_short_calls.json").read_text())["holder"]
     args = ["verify", str(cli_bundle), "--snapshot", str(EXAMPLES / "snapshot_span16.json"), "--vk", str(keys.vk),
-            "--backend", verifier]
+            "--backend", verifier, "--epoch-file", str(published / "epoch.json"), "--venue-key",
+            str(published / "venue.pub"), "--holder", holder, "--model", "portfolio"]
     ok = CliRunner().invoke(main, args)
     assert ok.exit_code == 0 and ok.output.startswith("valid:"), ok.output
     bad = CliRunner().invoke(main, [*args, "--min-threshold", "99999"])
@@ -131,18 +139,21 @@ def test_native_proof_of_the_wrong_length_is_malformed() -> None:
 
 
 def test_without_groth16py_native_says_how_to_install_and_snarkjs_still_proves(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, keys: KeySet, account: Account, snapshot: RiskSnapshot,
-        bundle: ProofBundle) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, keys: KeySet, statement: Statement, snapshot: RiskSnapshot,
+        bundle: ProofBundle, published: Path) -> None:
     saved = tmp_path / "bundle.json"
     save_model(bundle, saved)
     monkeypatch.setitem(sys.modules, "groth16py", None)
     with pytest.raises(ToolchainError, match=r"pip install '\.\[native\]'"):
         MarginProver(SMALL, keys, "native")
     snap = str(EXAMPLES / "snapshot_span16.json")
-    for args in (["prove", str(EXAMPLES / "hedged_market_maker.json"), snap, "-o", str(tmp_path / "p.json"),
-                  "--backend", "native"],
-                 ["verify", str(saved), "--snapshot", snap, "--vk", str(keys.vk), "--backend", "native"]):
+    epoch_file = str(published / "epoch.json")
+    for args in (["prove", str(published / "statements" / "hedged_market_maker.json"), snap, "--epoch-file",
+                  epoch_file, "-o", str(tmp_path / "p.json"), "--backend", "native"],
+                 ["verify", str(saved), "--snapshot", snap, "--vk", str(keys.vk), "--backend", "native",
+                  "--epoch-file", epoch_file, "--venue-key", str(published / "venue.pub"), "--model", "portfolio",
+                  "--holder", str(statement.holder)]):
         r = CliRunner().invoke(main, args)
         assert r.exit_code == 2 and "pip install '.[native]'" in r.output, r.output
         assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
-    assert MarginProver(SMALL, keys).prove(account, snapshot, 15_000).prover_backend == "snarkjs"
+    assert MarginProver(SMALL, keys).prove(statement, snapshot, 15_000).prover_backend == "snarkjs"

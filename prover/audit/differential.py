@@ -22,7 +22,6 @@ from prover.audit.accounts import THRESHOLDS, boundary_accounts, random_account
 from prover.audit.result import CheckResult, Finding
 from prover.circuits import WarmWitness
 from prover.witness import WitnessError
-from zkmargin import fixedpoint as fp
 from zkmargin.book import Book, resolve
 from zkmargin.circuit_input import Signal, circuit_inputs, expected_signals
 from zkmargin.commitment import SnapshotCommitment
@@ -104,11 +103,9 @@ class Harness:
         return found[0] if found else None
 
     def expected(self, case: Case) -> list[tuple[str, int]]:
-        """(signal name, engine value as a field element) of every named intermediate: a signed
-        value (a debt's collateral value) is compared in its field encoding, r - |x|."""
-        engine = expected_signals(case.result, case.statement, case.book)
-        return [(signal, value % fp.R) for name, value in engine.items()
-                for signal, value in leaves(f"main.{name}", value)]
+        """(signal name, engine value) of every named intermediate (signed values field-encoded)."""
+        return [pair for name, value in expected_signals(case.result, case.statement, case.book).items()
+                for pair in leaves(f"main.{name}", value)]
 
     def mismatch(self, case: Case) -> str | None:
         """Why the circuit disagrees with the engine on ``case``, or None if it agrees."""

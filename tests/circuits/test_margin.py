@@ -40,13 +40,15 @@ def check(w: WarmWitness, case: Case) -> None:
 
 
 random_books = given(seed=st.integers(0, 2**32), positions=st.integers(0, 4), groups=st.integers(1, 2),
-                     threshold=st.sampled_from([0, 5_000, 10_000, 12_500, 2**20 - 1]))
+                     threshold=st.sampled_from([0, 5_000, 10_000, 12_500, 2**20 - 1]),
+                     debt_max=st.sampled_from([0, 10**9, 10**12]))
 
 
 def random_case(snapshot: RiskSnapshot, make_case: MakeCase, seed: int, positions: int, groups: int,
-                threshold: int) -> Case:
+                threshold: int, debt_max: int) -> Case:
+    """A random account, with debts down to ``-debt_max`` (AMOUNT_SCALE) in some assets."""
     account = random_account(snapshot, random.Random(seed), positions=positions, max_groups=groups, assets=3,
-                             allocate=True)
+                             debt_max=debt_max, allocate=True)
     return make_case(account, threshold)
 
 
@@ -54,8 +56,8 @@ def random_case(snapshot: RiskSnapshot, make_case: MakeCase, seed: int, position
 @random_books
 def test_witness_equals_engine_on_random_accounts(inspect: WarmWitness, snapshot: RiskSnapshot,
                                                   make_case: MakeCase, seed: int, positions: int,
-                                                  groups: int, threshold: int) -> None:
-    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold))
+                                                  groups: int, threshold: int, debt_max: int) -> None:
+    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold, debt_max))
 
 
 @pytest.mark.fuzz
@@ -63,8 +65,8 @@ def test_witness_equals_engine_on_random_accounts(inspect: WarmWitness, snapshot
 @random_books
 def test_witness_equals_engine_on_thousands_of_accounts(inspect: WarmWitness, snapshot: RiskSnapshot,
                                                         make_case: MakeCase, seed: int, positions: int,
-                                                        groups: int, threshold: int) -> None:
-    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold))
+                                                        groups: int, threshold: int, debt_max: int) -> None:
+    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold, debt_max))
 
 
 def usdc_account(positions: list[Position], usdc: int) -> Account:
@@ -139,3 +141,27 @@ def test_negative_equity_cannot_be_proven_even_at_threshold_zero_mm(inspect: War
 def test_generated_circuit_files_are_current() -> None:
     for path, text in generated_files().items():
         assert path.read_text() == text, f"{path} is stale: run python -m zkmargin.circuitgen"
+
+
+def test_debts_at_the_bound_and_a_debt_exactly_covered(inspect: WarmWitness, snapshot: RiskSnapshot,
+                                                       make_case: MakeCase, model: str) -> None:
+    """A debt of -2**64 units in every listed asset (the signed bound) has no witness in any model;
+    under portfolio and cross, USDC that exactly covers a debt leaves health at exactly 0."""
+    lowest = fp.format_decimal(fp.BALANCE.lo, fp.AMOUNT_SCALE)
+    deep = make_case(Account(balances=[Balance(asset=k, amount=lowest) for k in range(3)]), 0)
+    assert not deep.result.healthy
+    with pytest.raises(WitnessError):
+        inspect.calculator.calculate(deep.inputs)
+    a1 = snapshot.collateral[1]
+    debt = 3 * fp.AMOUNT_SCALE                                  # 3 units of A1 borrowed
+    usdc = debt * a1.price // fp.PRICE_SCALE                    # its full value in USDC (price 1, no haircut)
+    assert usdc * fp.PRICE_SCALE == debt * a1.price, "the synthetic A1 price must make the cover exact"
+    covered = make_case(Account(balances=[Balance(asset=0, amount=fp.format_decimal(usdc, fp.AMOUNT_SCALE)),
+                                          Balance(asset=1, amount=fp.format_decimal(-debt, fp.AMOUNT_SCALE))]), 10_000)
+    if model == "isolated":
+        assert not covered.result.healthy                       # any debt fails the isolated model
+        with pytest.raises(WitnessError):
+            inspect.calculator.calculate(covered.inputs)
+        return
+    assert covered.result.equity == 0 and covered.result.health == 0
+    assert_witness_matches_engine(inspect, covered)
