@@ -83,12 +83,25 @@ def bundle_file(tmp_path_factory: pytest.TempPathFactory, bundle: ProofBundle) -
     return path
 
 
+#: The two healthy accounts of the published example epoch that the batch tests prove.
+TWO = ("futures_basis_trade", "naked_short_calls")
+
+
 @pytest.fixture(scope="module")
-def account_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("accounts")
-    for name in ("a", "b"):
-        shutil.copy(ACCOUNT, folder / f"{name}.json")
+def account_dir(tmp_path_factory: pytest.TempPathFactory, published: Path) -> Path:
+    """The published example epoch with two statements: epoch.json, venue.pub, statements/."""
+    folder = tmp_path_factory.mktemp("epoch") / "epoch"
+    shutil.copytree(published, folder)
+    for path in (folder / "statements").glob("*.json"):
+        if path.stem not in TWO:
+            path.unlink()
     return folder
+
+
+def batch_prove(epoch_dir: Path, out: Path, workers: int) -> list[str]:
+    """The arguments of ``zkmargin batch prove`` over ``epoch_dir``."""
+    return ["batch", "prove", str(epoch_dir), str(SNAPSHOT), "--venue-key", str(epoch_dir / "venue.pub"),
+            "-o", str(out), "--workers", str(workers)]
 
 
 WRITERS = [
@@ -101,7 +114,7 @@ WRITERS = [
     "margin {account} {snapshot} --model all --plot {out}/plot.png",
     "export-solidity -o {out}/sol",
     "export-snarkjs {bundle} -o {out}/plain",
-    "batch prove {accounts} {snapshot} -o {out}/epoch --workers 1",
+    "batch prove {accounts} {snapshot} --venue-key {accounts}/venue.pub -o {out}/epoch --workers 1",
     "audit --check keys -o {out}/audit.md",
     "ceremony init -d {out}/ceremony --ptau {ptau}",
 ]
@@ -146,8 +159,7 @@ def test_batch_that_fills_its_folder_loses_no_proof(tmpfs: Callable[..., Path], 
     rescued to the temp folder with the second proof in it."""
     out = tmpfs("one-page", free_pages=1)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    result = CliRunner().invoke(main, ["batch", "prove", str(account_dir), str(SNAPSHOT), "-o", str(out),
-                                       "--workers", "1"])
+    result = CliRunner().invoke(main, batch_prove(account_dir, out, 1))
     error = result.stderr.strip().splitlines()[-1]  # after the progress lines
     assert result.exit_code == 2 and error.startswith("error: cannot write"), result.output
     rescued = next(tmp_path.glob("zkmargin-batch-summary-*.json"))
@@ -237,8 +249,7 @@ def test_killed_prove_leaves_no_witness_and_no_snarkjs(tmp_path: Path, keys: Key
 
 @pytest.mark.slow
 def test_killed_batch_main_process_takes_its_workers_along(tmp_path: Path, keys: KeySet, account_dir: Path) -> None:
-    proc = _zkmargin(["batch", "prove", str(account_dir), str(SNAPSHOT), "-o", str(tmp_path / "out"),
-                      "--workers", "2"], tmp_path / "tmp")
+    proc = _zkmargin(batch_prove(account_dir, tmp_path / "out", 2), tmp_path / "tmp")
     _wait_for(lambda: any("groth16 prove" in _cmdline(c) for c in _children(proc.pid)), 90, "a worker proving")
     _kill_and_check(proc, proc.pid, tmp_path / "tmp")
     proc.wait()
@@ -247,15 +258,14 @@ def test_killed_batch_main_process_takes_its_workers_along(tmp_path: Path, keys:
 @pytest.mark.slow
 def test_killed_batch_worker_loses_nothing(tmp_path: Path, keys: KeySet, account_dir: Path) -> None:
     out = tmp_path / "out"
-    proc = _zkmargin(["batch", "prove", str(account_dir), str(SNAPSHOT), "-o", str(out), "--workers", "1"],
-                     tmp_path / "tmp")
+    proc = _zkmargin(batch_prove(account_dir, out, 1), tmp_path / "tmp")
     provers = _wait_for(lambda: [c for c in _children(proc.pid) if "groth16 prove" in _cmdline(c)], 90,
                         "a worker proving")
     worker = next(pid for pid in _children(proc.pid) if pid in _children_of_any(provers, proc.pid))
     _kill_and_check(proc, worker, tmp_path / "tmp")
     _, stderr = proc.communicate(timeout=180)
     assert proc.returncode == 0, stderr
-    assert sorted(p.name for p in out.glob("*.proof.json")) == ["a.proof.json", "b.proof.json"]
+    assert sorted(p.name for p in out.glob("*.proof.json")) == [f"{name}.proof.json" for name in TWO]
     assert "proving: 2/2" in stderr  # progress lines although stderr is not a terminal
 
 
