@@ -73,7 +73,8 @@ def test_gate_commands_run_the_lifecycle(lifecycle_artifacts: dict[str, dict[str
     sold = gate("bid", debtor, sender=keeper)
     assert "AuctionSold" in sold and f"toProtocol={20_000 * UNIT}" in sold
     assert ": Liquidated" in gate("status", "1", debtor)
-    assert gate("status", "1", "0xzz", ok=False).startswith("Usage:")
+    bad = gate("status", "1", "0xzz", ok=False)
+    assert bad.startswith("error: Invalid value for 'HOLDER'") and len(bad.strip().splitlines()) == 1
 
 
 def test_key_file_signs_locally(lifecycle_artifacts: dict[str, dict[str, Any]], tmp_path: Path,
