@@ -238,6 +238,8 @@ def build_epoch(entries: Iterable[LedgerEntry], snapshot: RiskSnapshot, key: Ed2
     (default: the CPU count, used only when there are thousands of accounts).
     """
     accounts = sorted(entries, key=lambda e: e.account_id)
+    if not accounts:
+        raise InputError("the ledger holds no accounts: nothing to publish")
     _check_entries(accounts, snapshot)
     if len(accounts) > 4**ACCOUNT_TREE_DEPTH:
         raise InputError(f"{len(accounts)} accounts exceed the account tree ({4**ACCOUNT_TREE_DEPTH})")
