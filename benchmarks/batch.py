@@ -2,14 +2,15 @@
 
 Run from the repository root after ``zkmargin setup --profile small``:
 
-* ``python benchmarks/batch.py [--accounts 12] [--workers 1 2]``: proves the same healthy random
-  accounts with each backend (snarkjs; native when groth16py is installed) on a local pool of 1
+* ``python benchmarks/batch.py [--accounts 12] [--workers 1 2]``: a venue publishes an epoch of
+  healthy random accounts (``zkmargin.venue.random_ledger``, some with debts); proves its
+  statements with each backend (snarkjs; native when groth16py is installed) on a local pool of 1
   and of 2 workers, then batch-verifies every bundle made (py_ecc, chunks across 1 and 2
   processes). Prints a table and appends it, with the machine and its load, to
   ``benchmarks/RESULTS.md``.
 * ``python benchmarks/batch.py --epoch 200``: an epoch end to end through the real commands,
-  ``zkmargin batch prove`` then ``zkmargin batch verify``, on 200 random accounts (healthy or
-  not, as they come), and records the figures.
+  ``zkmargin batch prove`` then ``zkmargin batch verify --any-holder``, on a published epoch of 200
+  random accounts (healthy or not, as they come), and records the figures.
 
 Wall times include starting the workers (spawned processes loading wasm, keys and snapshot).
 """
@@ -27,39 +28,45 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # benchmarks.engine and tests.factories, also when run as a script
 
-from benchmarks.engine import random_accounts
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from benchmarks.results import RESULTS, machine, record
 from prover.batch import BatchOptions, plan_batch, run_batch
-from prover.batch_files import bundle_files
-from prover.batch_verify import check_bundles
+from prover.batch_files import EPOCH_NAME, bundle_files
+from prover.batch_verify import BatchPolicy, check_bundles
 from prover.circuits import MarginCircuit
 from prover.margin import load_keys
 from zkmargin.book import resolve
 from zkmargin.bundle import Backend, Verifier
-from zkmargin.io import load_model, save_model
-from zkmargin.models import RiskSnapshot
+from zkmargin.io import load_model
+from zkmargin.models import Epoch, LedgerEntry, RiskSnapshot
 from zkmargin.portfolio import portfolio_margin
+from zkmargin.venue import build_epoch, generate_key, public_key_hex, publish, random_ledger
 
 SNAPSHOT = REPO / "examples" / "snapshot_span16.json"
 PROFILE = "small"
 
 
-def write_accounts(folder: Path, n: int, seed: int, *, healthy_only: bool) -> int:
-    """``n`` seeded random accounts of the small profile as ``acct<i>.json``; how many are healthy."""
+def publish_epoch(folder: Path, n: int, seed: int, *, healthy_only: bool) -> tuple[Ed25519PrivateKey, int]:
+    """A venue (a fresh key) publishes an epoch of ``n`` seeded random accounts of the small profile
+    in ``folder``; the key and how many accounts are healthy."""
     snapshot = load_model(RiskSnapshot, SNAPSHOT)
     profile = MarginCircuit.named("portfolio", PROFILE).profile
-    folder.mkdir(parents=True, exist_ok=True)
-    written = healthy = 0
-    candidates = random_accounts(snapshot, profile, 4 * n if healthy_only else n, seed)
-    for account in candidates:
-        ok = portfolio_margin(resolve(account, snapshot, profile)).healthy
+    entries: list[LedgerEntry] = []
+    healthy = 0
+    for line in random_ledger(snapshot, 4 * n if healthy_only else n, seed=seed, positions=profile.positions,
+                              assets=profile.assets):
+        entry = LedgerEntry.model_validate(line)
+        ok = portfolio_margin(resolve(entry, snapshot, profile)).healthy
         if healthy_only and not ok:
             continue
-        save_model(account.model_copy(update={"name": f"acct{written:04d}"}), folder / f"acct{written:04d}.json")
-        written, healthy = written + 1, healthy + ok
-        if written == n:
+        entries.append(entry)
+        healthy += ok
+        if len(entries) == n:
             break
-    return healthy
+    key = generate_key()
+    publish(build_epoch(entries, snapshot, key), folder)
+    return key, healthy
 
 
 def backends() -> list[Backend]:
@@ -71,14 +78,16 @@ def backends() -> list[Backend]:
     return ["snarkjs", "native"]
 
 
-def prove_rows(accounts: Path, work: Path, workers: list[int]) -> tuple[list[str], dict[str, Path]]:
-    """Prove ``accounts`` with every backend and worker count: table rows and the bundles made."""
+def prove_rows(epoch_dir: Path, key: Ed25519PrivateKey, work: Path,
+               workers: list[int]) -> tuple[list[str], dict[str, Path]]:
+    """Prove the epoch with every backend and worker count: table rows and the bundles made."""
     rows: list[str] = []
     bundles: dict[str, Path] = {}
     for backend in backends():
         for count in workers:
             out = work / f"{backend}-{count}"
-            summary = run_batch(plan_batch(accounts, SNAPSHOT, out, BatchOptions(backend=backend, workers=count)))
+            summary = run_batch(plan_batch(epoch_dir, SNAPSHOT, key.public_key(), out,
+                                           BatchOptions(backend=backend, workers=count)))
             proven = [o for o in summary.outcomes if o.status == "proven"]
             per_proof = sum(o.seconds for o in proven) / max(len(proven), 1)
             rows.append(f"| prove, {backend} | {count} | {len(proven)} | {summary.seconds:.1f} | "
@@ -88,17 +97,18 @@ def prove_rows(accounts: Path, work: Path, workers: list[int]) -> tuple[list[str
     return rows, bundles
 
 
-def verify_rows(bundles: dict[str, Path], workers: list[int]) -> list[str]:
-    """Verify every bundle with each verifier (py_ecc batched; native one by one) and worker count."""
-    snapshot = load_model(RiskSnapshot, SNAPSHOT)
+def verify_rows(bundles: dict[str, Path], epoch_dir: Path, key: Ed25519PrivateKey, workers: list[int]) -> list[str]:
+    """Verify every bundle with each verifier (py_ecc batched; native one by one) and worker count,
+    under the verifier's policy for the epoch (any holder: the bundles of every run are mixed)."""
+    policy = BatchPolicy(load_model(RiskSnapshot, SNAPSHOT), load_model(Epoch, epoch_dir / EPOCH_NAME),
+                         key.public_key(), "portfolio", 10_000, None)
     vk = load_keys(MarginCircuit.named("portfolio", PROFILE)).vk
     rows = []
     verifiers: list[Verifier] = ["py_ecc", "native"] if "native" in backends() else ["py_ecc"]
     for verifier in verifiers:
         for count in workers:
             started = time.monotonic()
-            checks = check_bundles(bundles, vk, snapshot, expected={}, min_threshold_bps=10_000, workers=count,
-                                   verifier=verifier)
+            checks = check_bundles(bundles, vk, policy, workers=count, verifier=verifier)
             seconds = time.monotonic() - started
             if not all(check.ok for check in checks.values()):
                 raise SystemExit("a bundle made by the benchmark does not verify")
@@ -110,29 +120,31 @@ def verify_rows(bundles: dict[str, Path], workers: list[int]) -> list[str]:
 
 
 def throughput(args: argparse.Namespace, work: Path) -> str:
-    accounts = work / "accounts"
-    write_accounts(accounts, args.accounts, args.seed, healthy_only=True)
-    prove, bundles = prove_rows(accounts, work, args.workers)
-    verify = verify_rows(bundles, args.workers)
+    epoch_dir = work / "epoch"
+    key, _ = publish_epoch(epoch_dir, args.accounts, args.seed, healthy_only=True)
+    prove, bundles = prove_rows(epoch_dir, key, work, args.workers)
+    verify = verify_rows(bundles, epoch_dir, key, args.workers)
     header = ["| step | workers | proofs | wall s | proofs/s | s per proof per worker |", "|---|---:|---:|---:|---:|---:|"]
-    return (f"profile {PROFILE}, {args.accounts} healthy random accounts (seed {args.seed}) on "
+    return (f"profile {PROFILE}, a published epoch of {args.accounts} healthy random accounts (seed {args.seed}) on "
             f"{SNAPSHOT.relative_to(REPO)}; local process pool; wall time includes starting the workers\n\n"
             f"machine: {machine()}\n\n" + "\n".join(header + prove + verify) + "\n")
 
 
 def epoch(args: argparse.Namespace, work: Path) -> str:
     """``batch prove`` then ``batch verify`` through the command line on ``args.epoch`` accounts."""
-    accounts, out = work / "accounts", work / "out"
-    healthy = write_accounts(accounts, args.epoch, args.seed, healthy_only=False)
+    epoch_dir, out = work / "epoch", work / "out"
+    key, healthy = publish_epoch(epoch_dir, args.epoch, args.seed, healthy_only=False)
+    venue_key = public_key_hex(key.public_key())
     workers = str(max(args.workers))
     command = [sys.executable, "-m", "zkmargin", "batch"]
     started = time.monotonic()
-    prove = subprocess.run([*command, "prove", str(accounts), str(SNAPSHOT), "-o", str(out), "--workers", workers],
-                           cwd=REPO, capture_output=True, text=True, check=False)
+    prove = subprocess.run([*command, "prove", str(epoch_dir), str(SNAPSHOT), "--venue-key", venue_key, "-o", str(out),
+                            "--workers", workers], cwd=REPO, capture_output=True, text=True, check=False)
     prove_seconds = time.monotonic() - started
     started = time.monotonic()
-    verify = subprocess.run([*command, "verify", str(out), "--snapshot", str(SNAPSHOT), "--workers", workers],
-                            cwd=REPO, capture_output=True, text=True, check=False)
+    verify = subprocess.run([*command, "verify", str(out), "--epoch-file", str(epoch_dir / EPOCH_NAME), "--venue-key",
+                             venue_key, "--snapshot", str(SNAPSHOT), "--model", "portfolio", "--any-holder",
+                             "--workers", workers], cwd=REPO, capture_output=True, text=True, check=False)
     verify_seconds = time.monotonic() - started
     if verify.returncode != 0:
         raise SystemExit(f"batch verify failed:\n{verify.stdout}{verify.stderr}")
@@ -140,7 +152,7 @@ def epoch(args: argparse.Namespace, work: Path) -> str:
     print(prove.stdout + verify.stdout)
     return (f"epoch of {args.epoch} random accounts (seed {args.seed}, {healthy} healthy at 1.00 x MM), profile "
             f"{PROFILE}, snarkjs, `zkmargin batch prove --workers {workers}` then `zkmargin batch verify "
-            f"--workers {workers}` (processes timed from outside)\n\nmachine: {machine()}\n\n"
+            f"--any-holder --workers {workers}` (processes timed from outside)\n\nmachine: {machine()}\n\n"
             "| step | accounts | proofs | wall s | per second |\n|---|---:|---:|---:|---:|\n"
             f"| batch prove | {totals['accounts']} | {totals['proven']} (+{totals['below_margin']} below MM, "
             f"{totals['invalid']} invalid, {totals['failed']} failed) | {prove_seconds:.1f} | "

@@ -10,13 +10,15 @@ zkey of the trusted setup unchanged, so the ceremony path is the same for both:
   is imported once per process and shared by every backend built on it.
 
 :func:`proof_check` gives the three verifiers (pure-Python py_ecc, native, snarkjs CLI) one
-signature, so a proof from either prover can be checked by any of them.
+signature, so a proof from either prover can be checked by any of them. All three first run the
+same encoding checks in Python (:func:`verifier.groth16.check_encoding`: coordinates below q, on
+the curve, B in G2, exactly nPublic signals below r); native and snarkjs then pair the canonical
+form of what passed, so every input gets the same verdict from each.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -25,9 +27,11 @@ from typing import Any, Protocol, get_args
 
 from prover import snarkjs
 from prover.binfile import read_section_table
+from prover.lifetime import private_file
 from prover.witness import write_wtns
-from verifier import load_verifying_key, parse_proof, verify
+from verifier import Proof, VerifyingKey, load_verifying_key, verify
 from verifier.bn254 import CURVE_ORDER
+from verifier.groth16 import check_encoding
 from verifier.bundle import ProofCheck
 from verifier.native import NativeVerifier, load_groth16py, snarkjs_proof
 from zkmargin.bundle import Backend, Verifier
@@ -70,8 +74,8 @@ class SnarkjsBackend:
     name: Backend = field(default="snarkjs", init=False)
 
     def prove(self, witness: Sequence[int]) -> tuple[dict[str, Any], list[int]]:
-        with _wtns_file(witness) as wtns:
-            proof, public = snarkjs.prove(self.zkey, wtns)
+        with _wtns_file(witness) as (wtns, fds):
+            proof, public = snarkjs.prove(self.zkey, wtns, fds=fds)
         return proof, [int(value) for value in public]
 
 
@@ -104,7 +108,7 @@ class NativeBackend:
                 f"native prover: the witness has {len(witness)} values, {self.zkey.name} is for "
                 f"{self.key.n_wires} wires"
             )
-        with _wtns_file(witness) as wtns:
+        with _wtns_file(witness) as (wtns, _):
             try:
                 blob = self._groth16py.prove_wtns(self.key.proving_key, str(wtns))
             except (self._groth16py.WitnessError, self._groth16py.EncodingError) as exc:
@@ -157,19 +161,36 @@ def zkey_sizes(zkey: Path) -> tuple[int, int]:
 
 
 def proof_check(verifier: Verifier, vk: Path) -> ProofCheck:
-    """The verifier called ``verifier`` bound to the snarkjs verification key ``vk``."""
-    if verifier == "native":
-        return NativeVerifier(vk).verify
-    if verifier == "snarkjs":
-        return partial(snarkjs.verify, vk)
+    """The verifier called ``verifier`` bound to the snarkjs verification key ``vk``.
+
+    The key is loaded and validated in Python whichever verifier pairs; a proof and its public
+    signals pass :func:`~verifier.groth16.check_encoding` before any backend sees them, so a
+    malformed input raises VerificationError from every verifier alike.
+    """
     key = load_verifying_key(vk)
-    return lambda proof, public: verify(key, parse_proof(proof), public)
+    pair = _pairing(verifier, key, vk)
+
+    def check(proof: Mapping[str, Any], public: Sequence[int]) -> bool:
+        return pair(*check_encoding(key, proof, public))
+
+    return check
+
+
+def _pairing(verifier: Verifier, key: VerifyingKey, vk: Path) -> Callable[[Proof, list[int]], bool]:
+    """The pairing check of ``verifier`` on inputs that already passed the encoding checks."""
+    if verifier == "native":
+        native = NativeVerifier(vk)
+        return lambda proof, public: native.verify(proof.to_json(), public)
+    if verifier == "snarkjs":
+        return lambda proof, public: snarkjs.verify(vk, proof.to_json(), public)
+    return partial(verify, key)
 
 
 @contextmanager
-def _wtns_file(witness: Sequence[int]) -> Iterator[Path]:
-    """``witness`` written to a scratch .wtns file, deleted on exit."""
-    with tempfile.TemporaryDirectory(prefix="zkmargin-prove-") as scratch:
-        path = Path(scratch) / "witness.wtns"
+def _wtns_file(witness: Sequence[int]) -> Iterator[tuple[Path, tuple[int, ...]]]:
+    """``witness`` (private: it holds the whole account) as a .wtns file that exists only in
+    memory where the OS allows (:func:`prover.lifetime.private_file`), with the descriptors a
+    child process needs to read it."""
+    with private_file("witness.wtns") as (path, fds):
         write_wtns(path, witness, CURVE_ORDER)
-        yield path
+        yield path, fds

@@ -1,55 +1,63 @@
-"""The files of a batch: where its accounts come from and where its results go.
+"""The files of a batch: the published epoch it proves and where its results go.
 
-Accounts come from a folder of account JSON files (an account is named by its file's stem) or a
-JSONL file, one account per line (named by its ``name`` field, else ``line<N>``). An entry that
-cannot be used (malformed JSON, wrong schema, a name that cannot be a file name, a duplicate
-name) is kept with the reason, so the batch reports it and goes on with the others.
+A batch proves a venue's published epoch (``zkmargin venue publish``): ``EPOCH_DIR/epoch.json``
+(the signed :class:`~zkmargin.models.Epoch`) and ``EPOCH_DIR/statements/<account_id>.json`` (one
+:class:`~zkmargin.models.Statement` per account). Each statement is checked against the epoch
+(venue, epoch, account root, its file name, and that its book, salt and path open to the account
+root); one that fails is kept with the reason, so the batch reports it and goes on with the others.
 
-The output folder holds, per account, ``<name>.proof.json`` (a proof bundle) or
-``<name>.shortfall.json`` (why the account is below the claimed health), and one
+The output folder holds, per account, ``<account_id>.proof.json`` (a proof bundle) or
+``<account_id>.shortfall.json`` (why the account is below the claimed health), and one
 ``batch-summary.json`` for the whole run.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from zkmargin.account_tree import statement_proof
 from zkmargin.errors import InputError
-from zkmargin.io import parse_model
-from zkmargin.models import Account
+from zkmargin.files import read_input
+from zkmargin.io import load_model, parse_model
+from zkmargin.models import Epoch, Statement
 
+EPOCH_NAME = "epoch.json"
+STATEMENTS_DIR = "statements"
 BUNDLE_SUFFIX = ".proof.json"
 SHORTFALL_SUFFIX = ".shortfall.json"
 SUMMARY_NAME = "batch-summary.json"
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-"""Account names become file names: letters, digits, '.', '_' and '-', at most 128 characters."""
 
 
 @dataclass(frozen=True)
-class AccountEntry:
-    """One account of a batch: parsed, or the one-line reason it cannot be used."""
+class StatementEntry:
+    """One account of a batch: its statement, or the one-line reason it cannot be proven."""
 
     name: str
-    account: Account | None
+    statement: Statement | None
     error: str = ""
 
 
-def read_accounts(source: Path) -> list[AccountEntry]:
-    """Every account of ``source`` (a folder of ``*.json`` files or a JSONL file), in order.
+@dataclass(frozen=True)
+class PublishedEpoch:
+    """A venue's published epoch as a batch reads it: the signed header and every statement."""
 
-    Raises InputError only when ``source`` itself is missing or holds no account at all.
+    epoch: Epoch
+    entries: list[StatementEntry]
+
+
+def read_epoch(folder: Path) -> PublishedEpoch:
+    """``folder/epoch.json`` and every ``folder/statements/*.json``, each checked against the epoch.
+
+    Raises InputError when the epoch file is missing or malformed, or there is no statement at all.
     """
-    if source.is_dir():
-        entries = [_file_entry(path) for path in sorted(source.glob("*.json"))]
-    elif source.is_file():
-        entries = _jsonl_entries(source)
-    else:
-        raise InputError(f"{source}: no such folder of account files or JSONL file")
-    if not entries:
-        raise InputError(f"{source}: no accounts (expected *.json files or JSONL lines)")
-    return _without_duplicates(entries)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder (expected a published epoch: epoch.json, statements/)")
+    epoch = load_model(Epoch, folder / EPOCH_NAME)
+    paths = sorted((folder / STATEMENTS_DIR).glob("*.json"))
+    if not paths:
+        raise InputError(f"{folder / STATEMENTS_DIR}: no statements (*.json)")
+    return PublishedEpoch(epoch, [_entry(path, epoch) for path in paths])
 
 
 def bundle_path(out_dir: Path, name: str) -> Path:
@@ -69,42 +77,25 @@ def bundle_files(out_dir: Path) -> dict[str, Path]:
     return {path.name.removesuffix(BUNDLE_SUFFIX): path for path in sorted(out_dir.glob(f"*{BUNDLE_SUFFIX}"))}
 
 
-def _file_entry(path: Path) -> AccountEntry:
+def _entry(path: Path, epoch: Epoch) -> StatementEntry:
+    """Read one statement and check it belongs to ``epoch`` under its own file name."""
     try:
-        text = path.read_bytes()
-    except OSError as e:
-        return AccountEntry(path.stem, None, f"{path}: cannot read: {e.strerror}")
-    return _entry(path.stem, text, str(path))
-
-
-def _jsonl_entries(source: Path) -> list[AccountEntry]:
-    entries = []
-    for number, line in enumerate(source.read_bytes().splitlines(), start=1):
-        if line.strip():
-            entries.append(_entry(f"line{number}", line, f"{source}:{number}", named_inside=True))
-    return entries
-
-
-def _entry(default_name: str, text: bytes, source: str, *, named_inside: bool = False) -> AccountEntry:
-    """Parse one account; a JSONL account is named by its ``name`` field when it has one."""
-    try:
-        account = parse_model(Account, text, source=source)
+        statement = parse_model(Statement, read_input(path), source=str(path))
     except InputError as e:
-        return AccountEntry(default_name, None, str(e))
-    name = account.name if named_inside and account.name else default_name
-    if not NAME_PATTERN.fullmatch(name):
-        return AccountEntry(name, None, f"{source}: account name {name!r} cannot be a file name "
-                                        "(letters, digits, '.', '_', '-'; at most 128)")
-    return AccountEntry(name, account)
-
-
-def _without_duplicates(entries: list[AccountEntry]) -> list[AccountEntry]:
-    """Entries after the first with the same name become unusable (their files would collide)."""
-    seen: set[str] = set()
-    out = []
-    for entry in entries:
-        if entry.name in seen and entry.account is not None:
-            entry = AccountEntry(entry.name, None, f"duplicate account name {entry.name!r}")
-        seen.add(entry.name)
-        out.append(entry)
-    return out
+        return StatementEntry(path.stem, None, str(e))
+    except InputError as e:
+        return StatementEntry(path.stem, None, str(e))
+    if statement.account_id != path.stem:
+        return StatementEntry(path.stem, None, f"{path}: the statement is account {statement.account_id!r}, "
+                                               "not the account its file name says")
+    if (statement.venue, statement.epoch) != (epoch.venue, epoch.epoch):
+        return StatementEntry(path.stem, None, f"{path}: statement of {statement.venue} epoch {statement.epoch}, "
+                                               f"not of the published {epoch.venue} epoch {epoch.epoch}")
+    if statement.account_root != epoch.account_root:
+        return StatementEntry(path.stem, None, f"{path}: account root {statement.account_root} is not the "
+                                               f"epoch's ({epoch.account_root})")
+    try:
+        statement_proof(statement)
+    except InputError as e:
+        return StatementEntry(path.stem, None, f"{path}: {e}")
+    return StatementEntry(path.stem, statement)

@@ -1,4 +1,4 @@
-"""A warm batch worker: the circuit's wasm, keys and snapshot loaded once, then account after account.
+"""A warm batch worker: the circuit's wasm, keys and snapshot loaded once, then statement after statement.
 
 :class:`BatchWorker` runs in a process of the local pool (built once per process by
 :func:`init_process`) or as a Ray actor (the same class, wrapped by ``ray.remote``). It never
@@ -16,20 +16,21 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from prover.circuits import MarginCircuit
+from prover.lifetime import die_with_parent
 from prover.margin import MarginProver
 from prover.setup import KeySet
 from zkmargin import fixedpoint as fp
 from zkmargin.bundle import Backend, ProofBundle
 from zkmargin.errors import BelowMarginError, InputError
 from zkmargin.io import parse_model
-from zkmargin.models import Account, RiskSnapshot
+from zkmargin.models import RiskSnapshot, Statement
 from zkmargin.report import health_line
 from zkmargin.terms import Health
 
 Status = Literal["proven", "skipped", "below_margin", "invalid", "failed"]
 """proven: a new bundle; skipped: a valid bundle from an earlier run; below_margin: a shortfall
-report, no proof; invalid: the account cannot be read or resolved; failed: proving failed (or its
-worker died too often)."""
+report, no proof; invalid: the statement cannot be read, does not belong to the epoch or cannot be
+resolved under the snapshot; failed: proving failed (or its worker died too often)."""
 STATUSES: tuple[Status, ...] = get_args(Status)
 
 
@@ -46,10 +47,11 @@ class ProveSpec:
 
 @dataclass(frozen=True)
 class Job:
-    """One account to prove, as its JSON text (cheap to send to a process or a cluster)."""
+    """One account to prove: its account id and the venue's statement as JSON text (cheap to send
+    to a process or a cluster)."""
 
     name: str
-    account_json: str
+    statement_json: str
 
 
 @dataclass(frozen=True)
@@ -85,17 +87,17 @@ class BatchWorker:
         return worker_name()
 
     def prove(self, job: Job) -> Outcome:
-        """Prove one account; any failure becomes the outcome, never an exception."""
+        """Prove one statement's account; any failure becomes the outcome, never an exception."""
         started = time.monotonic()
 
         def outcome(status: Status, message: str = "", **extra: Any) -> Outcome:
             return Outcome(job.name, status, time.monotonic() - started, message, worker=worker_name(), **extra)
 
         try:
-            account = parse_model(Account, job.account_json, source=job.name)
-            bundle = self.prover.prove(account, self.snapshot, self.threshold_bps)
+            statement = parse_model(Statement, job.statement_json, source=job.name)
+            bundle = self.prover.prove(statement, self.snapshot, self.threshold_bps)
         except BelowMarginError as e:
-            result = self.prover.margin(account, self.snapshot, self.threshold_bps)
+            result = self.prover.margin(statement.account, self.snapshot, self.threshold_bps)
             return outcome("below_margin", str(e), shortfall=shortfall_report(job.name, result))
         except InputError as e:
             return outcome("invalid", str(e))
@@ -128,11 +130,13 @@ _worker: BatchWorker | str = "not initialized"
 """This pool process's warm worker, or why it could not be built (see :func:`init_process`)."""
 
 
-def init_process(spec: ProveSpec) -> None:
-    """Process pool initializer: build this process's warm worker. It never raises (a pool whose
-    initializer fails dies and would be recreated in vain): a failure fails each account instead,
-    with the reason."""
+def init_process(spec: ProveSpec, parent_pid: int) -> None:
+    """Process pool initializer: die with the batch's main process ``parent_pid`` (a pool worker
+    would otherwise wait forever for work from a killed parent), then build this process's warm
+    worker. It never raises (a pool whose initializer fails dies and would be recreated in vain):
+    a failure fails each account instead, with the reason."""
     global _worker
+    die_with_parent(parent_pid)
     try:
         _worker = BatchWorker(spec)
     except Exception as e:  # noqa: BLE001 - reported per account by prove_in_process

@@ -7,6 +7,8 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,13 +56,30 @@ def cached_sha256(path: Path) -> str:
     return digest
 
 
+def sweep_scratch(folder: Path, prefix: str) -> None:
+    """Remove the ``<prefix>*`` scratch folders a killed run left in ``folder``.
+
+    Call it only while holding the lock that guards the work making them: then no live run can
+    own one.
+    """
+    for stale in folder.glob(f"{prefix}*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 @contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
+def exclusive_lock(path: Path, *, waiting: str | None = None) -> Iterator[None]:
     """Hold an exclusive advisory lock on ``path`` (created if absent) for the ``with`` body;
-    another process asking for the same lock waits until it is released."""
+    another process asking for the same lock waits until it is released, first printing
+    ``waiting`` (what it waits for) on stderr when given."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                print(f"zkmargin: {waiting} (lock {path})", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:

@@ -17,12 +17,13 @@ other ptau is accepted and recorded as unknown (the dev ptau is rejected outrigh
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from prover import snarkjs
 from prover.build import CircuitBuild
@@ -30,6 +31,8 @@ from prover.cache import sha256_file
 from prover.ptau import DEV_BEACON_HASH, check_ptau, required_power
 from prover.setup import MANIFEST_NAME, VK_NAME, KeySet, key_manifest, write_manifest
 from zkmargin.errors import InputError
+from zkmargin.files import check_output_dir
+from zkmargin.io import load_model
 
 STATE_NAME = "ceremony.json"
 STATE_VERSION = 1
@@ -121,6 +124,42 @@ def parse_contributions(report: str) -> list[Contribution]:
     return sorted(found, key=lambda c: c.index)
 
 
+class PtauRecord(BaseModel, extra="allow"):
+    """The ptau a ceremony runs on, as ``ceremony.json`` records it."""
+
+    path: str
+    sha256: str
+    blake2b: str
+    power: int
+    known_as: str | None
+
+
+class StepRecord(BaseModel, extra="forbid"):
+    """One step (a zkey) as ``ceremony.json`` records it: the fields of :class:`Step`."""
+
+    kind: Literal["setup", "contribution", "beacon"]
+    name: str
+    zkey: str = Field(pattern=r"^[^/\\]+$")
+    sha256: str
+
+
+class CeremonyRecord(BaseModel, extra="allow"):
+    """The shape ``ceremony.json`` must have before any field of it is used."""
+
+    ceremony_version: int
+    circuit_id: str
+    source_hash: str
+    optimization: str
+    compiler_version: str
+    constraints: int
+    public_signals: int
+    r1cs_sha256: str
+    wasm_sha256: str
+    ptau: PtauRecord
+    steps: list[StepRecord] = Field(min_length=1)
+    beacon: dict[str, Any] | None = None
+
+
 @dataclass(frozen=True)
 class Step:
     """One zkey of the ceremony: the initial setup, a contribution or the beacon."""
@@ -139,16 +178,13 @@ class Ceremony:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         state_path = directory / STATE_NAME
-        try:
-            self.state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not state_path.exists() and not state_path.is_symlink():
             raise InputError(f"{directory} is not a ceremony: no {STATE_NAME} (run `zkmargin "
-                             "ceremony init` first)") from None
-        except ValueError as exc:
-            raise InputError(f"{state_path}: malformed JSON: {exc}") from exc
-        if self.state.get("ceremony_version") != STATE_VERSION:
-            raise InputError(f"{state_path}: unsupported ceremony_version "
-                             f"{self.state.get('ceremony_version')!r}")
+                             "ceremony init` first)")
+        record = load_model(CeremonyRecord, state_path)
+        if record.ceremony_version != STATE_VERSION:
+            raise InputError(f"{state_path}: unsupported ceremony_version {record.ceremony_version!r}")
+        self.state: dict[str, Any] = record.model_dump()
 
     @classmethod
     def init(cls, directory: Path, build: CircuitBuild, ptau: Path, circuit_id: str) -> Ceremony:
@@ -159,13 +195,13 @@ class Ceremony:
         """
         if (directory / STATE_NAME).exists():
             raise InputError(f"{directory} already holds a ceremony ({STATE_NAME})")
+        check_output_dir(directory, "ceremony folder")
         info = check_ptau(ptau, required_power(build.header))
         ptau_sha256 = sha256_file(ptau)
         if ptau_sha256 == DEV_PTAU_SHA256:
             raise InputError(f"{ptau} is the INSECURE dev ptau (its entropy is public): a ceremony "
                              "needs a public ceremony file such as powersOfTau28_hez_final_NN.ptau")
         blake2b = ptau_blake2b(ptau)
-        directory.mkdir(parents=True, exist_ok=True)
         r1cs, wasm = directory / f"{circuit_id}.r1cs", directory / f"{circuit_id}.wasm"
         shutil.copyfile(build.r1cs, r1cs)
         shutil.copyfile(build.wasm, wasm)
@@ -295,6 +331,8 @@ class Ceremony:
         return KeySet(self.circuit_id, zkey, vk, path, manifest, False, 0.0)
 
     def _next_zkey(self) -> Path:
+        """Where the next step's zkey goes, after checking the folder takes it."""
+        check_output_dir(self.directory, "ceremony folder")
         return self.directory / f"{self.circuit_id}_{len(self.steps):04d}.zkey"
 
     def _refuse_after_beacon(self) -> None:

@@ -9,7 +9,6 @@ default, or ``native``: see :mod:`prover.backends`) -> self-check with the pure 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from prover.backends import ProvingBackend, proving_backend
 from prover.circuits import MarginCircuit, WarmWitness
 from prover.ptau import required_power, resolve_ptau
-from prover.setup import MANIFEST_NAME, VK_NAME, KeySet, setup_keys
+from prover.setup import KeySet, read_keys, setup_keys
 from verifier import load_verifying_key, parse_proof, verify
 from zkmargin.book import resolve
 from zkmargin.bundle import Backend, Groth16Proof, ProofBundle, PublicSignals
@@ -46,23 +45,10 @@ def setup_circuit(
 
 
 def load_keys(circuit: MarginCircuit) -> KeySet:
-    """The keys a previous setup left in ``circuit.keys_dir()`` (ProverError if absent)."""
-    d = circuit.keys_dir()
-    manifest = d / MANIFEST_NAME
-    if not manifest.is_file():
-        raise ProverError(
-            f"no keys for {circuit.circuit_id} in {d}: run `zkmargin setup --profile "
-            f"{circuit.profile.name}` first"
-        )
-    return KeySet(
-        circuit.circuit_id,
-        d / f"{circuit.circuit_id}.zkey",
-        d / VK_NAME,
-        manifest,
-        json.loads(manifest.read_text()),
-        True,
-        0.0,
-    )
+    """The keys a previous setup left in ``circuit.keys_dir()``, checked against their manifest
+    (ProverError if absent, corrupt or not matching: :func:`prover.setup.read_keys`)."""
+    return read_keys(circuit.keys_dir(), circuit.circuit_id,
+                     hint=f"run `zkmargin setup --model {circuit.model} --profile {circuit.profile.name}`")
 
 
 @dataclass

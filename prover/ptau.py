@@ -6,7 +6,9 @@ slot is the constant-1 wire), so ``p = (n + k).bit_length()``; a prepared ptau o
 ``P >= p`` serves it.
 
 Lookup order of :func:`resolve_ptau`: an explicit path; the ``ZKMARGIN_PTAU`` environment
-variable; a cached dev file ``~/.cache/zkmargin/ptau/dev_bn128_<power>.ptau`` of sufficient power;
+variable; the shared dev file beside the checkout that ``make demo`` uses
+(``../shared/ptau/dev_bn128_17.ptau``), so a ``zkmargin setup`` after ``make demo`` makes the same
+keys instead of generating another ptau; a cached dev file ``~/.cache/zkmargin/ptau/dev_bn128_<power>.ptau`` of sufficient power;
 otherwise a dev file is generated (with a loud INSECURE warning) and cached. Production keys
 must come from a public ceremony file passed explicitly.
 """
@@ -22,14 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prover.binfile import read_section_table
-from prover.cache import cache_dir, exclusive_lock
+from prover.cache import cache_dir, exclusive_lock, sweep_scratch
 from prover.r1cs import R1csHeader
+from prover.toolchain import PROJECT_ROOT
 from prover.snarkjs import ptau_beacon, ptau_contribute, ptau_new, ptau_prepare_phase2
 from zkmargin.errors import InputError
+from zkmargin.files import require_regular_file
 
 PTAU_ENV = "ZKMARGIN_PTAU"
+SHARED_DEV_PTAU = PROJECT_ROOT.parent / "shared" / "ptau" / "dev_bn128_17.ptau"
+"""The prepared dev ptau the Makefile passes as ZKMARGIN_PTAU when it exists (INSECURE too)."""
 DEV_PTAU_LOCK = ".generate.lock"
 """Held while looking up or generating a dev ptau, so concurrent processes generate it once."""
+DEV_PTAU_SCRATCH = "ptau-"
+"""Prefix of a dev ptau generation's scratch folder (removed by the next run if one was killed)."""
 
 BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583
 """q of BN254 (alt_bn128): the field of curve coordinates, which a bn128 .ptau header records."""
@@ -71,6 +79,7 @@ def required_power(header: R1csHeader) -> int:
 
 def read_ptau_info(path: Path) -> PtauInfo:
     """Read the header of a .ptau file; InputError if it is not a BN254 powers-of-tau file."""
+    require_regular_file(path, "ptau file")
     try:
         with path.open("rb") as handle:
             table = read_section_table(handle, path, PTAU_MAGIC)
@@ -101,15 +110,19 @@ def check_ptau(path: Path, power: int) -> PtauInfo:
 
 
 def resolve_ptau(required_power: int, ptau: Path | None = None) -> Path:
-    """A prepared ptau of power >= ``required_power``: ``ptau``, else $ZKMARGIN_PTAU, else a
-    cached dev file, else a newly generated (INSECURE, warned on stderr) cached dev file."""
+    """A prepared ptau of power >= ``required_power``: ``ptau``, else $ZKMARGIN_PTAU, else the
+    shared dev file the Makefile uses (:data:`SHARED_DEV_PTAU`), else a cached dev file, else a
+    newly generated (INSECURE, warned on stderr) cached dev file."""
     if ptau is not None:
         return check_ptau(ptau, required_power).path
     from_env = os.environ.get(PTAU_ENV)
     if from_env:
         return check_ptau(Path(from_env), required_power).path
+    if SHARED_DEV_PTAU.is_file() and read_ptau_info(SHARED_DEV_PTAU).power >= required_power:
+        return check_ptau(SHARED_DEV_PTAU, required_power).path
     dev_dir = dev_ptau_dir()
-    with exclusive_lock(dev_dir / DEV_PTAU_LOCK):
+    with exclusive_lock(dev_dir / DEV_PTAU_LOCK, waiting="waiting for another process making a dev ptau"):
+        sweep_scratch(dev_dir, DEV_PTAU_SCRATCH)
         cached = sorted(
             (int(match.group(1)), path)
             for path in dev_dir.glob("dev_bn128_*.ptau")
@@ -133,7 +146,7 @@ def generate_dev_ptau(power: int, destination: Path) -> Path:
     """
     print(INSECURE_WARNING, file=sys.stderr, flush=True)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ptau-", dir=destination.parent) as scratch:
+    with tempfile.TemporaryDirectory(prefix=DEV_PTAU_SCRATCH, dir=destination.parent) as scratch:
         step = [Path(scratch) / f"step_{index}.ptau" for index in range(4)]
         ptau_new(power, step[0])
         ptau_contribute(

@@ -26,9 +26,12 @@ from typing import Any
 
 from prover import snarkjs
 from prover.build import CircuitBuild
-from prover.cache import cached_sha256, exclusive_lock, sha256_file
+from prover.cache import cached_sha256, exclusive_lock, sha256_file, sweep_scratch
+from prover.progress import StepReporter
 from prover.ptau import check_ptau, required_power, resolve_ptau
 from prover.toolchain import PROJECT_ROOT, locked_version
+from zkmargin.errors import ProverError
+from zkmargin.files import read_input, require_regular_file
 from zkmargin.io import dump_json
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "VK_NAME",
     "KeySet",
     "key_manifest",
+    "read_keys",
     "required_power",
     "resolve_ptau",
     "setup_keys",
@@ -47,6 +51,11 @@ MANIFEST_NAME = "manifest.json"
 VK_NAME = "verification_key.json"
 MANIFEST_VERSION = 1
 SETUP_LOCK = ".setup.lock"
+SETUP_SCRATCH = "setup-"
+"""Prefix of a running setup's scratch folder in the keys folder (a killed one's is swept)."""
+SETUP_SECONDS_PER_CONSTRAINT = 0.0055
+"""Setup wall time per constraint for the estimate: 113 s for the 20,546 of portfolio_small on a
+shared 2-core VM (most of it snarkjs's zkey verify and contribution, linear in the size)."""
 
 DEV_KEY_BEACON = hashlib.sha256(b"zkmargin development phase-2 beacon").hexdigest()
 """Default public phase-2 beacon hash, fixed and derivable by anyone: fine for development only.
@@ -97,7 +106,8 @@ def setup_keys(
         out_dir / MANIFEST_NAME,
     )
     inputs = _setup_inputs(build, ptau, circuit_id, beacon, beacon_iterations_exp)
-    with exclusive_lock(out_dir / SETUP_LOCK):
+    with exclusive_lock(out_dir / SETUP_LOCK, waiting=f"waiting for another setup of {circuit_id} to finish"):
+        sweep_scratch(out_dir, SETUP_SCRATCH)  # a killed setup's partial keys
         manifest = _matching_manifest(manifest_path, inputs, zkey, vk)
         cached = manifest is not None
         if manifest is None:
@@ -138,16 +148,21 @@ def _make_keys(
     beacon: str,
     beacon_iterations_exp: int,
 ) -> None:
-    """setup -> contribution -> beacon -> verify into ``zkey``, then export ``vk``; the
-    intermediate zkeys live in a scratch dir and are deleted."""
-    with tempfile.TemporaryDirectory(prefix="setup-", dir=zkey.parent) as scratch:
+    """setup -> contribution -> beacon -> verify into ``zkey``, then export ``vk``, each step
+    announced on stderr; the intermediate zkeys live in a scratch dir and are deleted (by the next
+    setup if this one is killed)."""
+    steps = StepReporter(f"setup {circuit_id}", 5, SETUP_SECONDS_PER_CONSTRAINT * build.n_constraints)
+    with tempfile.TemporaryDirectory(prefix=SETUP_SCRATCH, dir=zkey.parent) as scratch:
         initial, contributed, final = (
             Path(scratch) / f"{circuit_id}_{step}.zkey" for step in range(3)
         )
+        steps.step("groth16 setup")
         snarkjs.groth16_setup(build.r1cs, ptau, initial)
+        steps.step("phase-2 contribution")
         snarkjs.zkey_contribute(
             initial, contributed, name=f"{circuit_id} phase-2 contribution", entropy=entropy
         )
+        steps.step("beacon")
         snarkjs.zkey_beacon(
             contributed,
             final,
@@ -155,9 +170,12 @@ def _make_keys(
             iterations_exp=beacon_iterations_exp,
             name=f"{circuit_id} beacon",
         )
+        steps.step("zkey verify")
         snarkjs.zkey_verify(build.r1cs, ptau, final)
         shutil.move(final, zkey)
+    steps.step("export verification key")
     snarkjs.export_vk(zkey, vk)
+    steps.finish()
 
 
 def _setup_inputs(
@@ -190,6 +208,40 @@ def _matching_manifest(
     for key_file, field in ((zkey, "zkey_sha256"), (vk, "vk_sha256")):
         if not key_file.is_file() or sha256_file(key_file) != manifest.get(field):
             return None
+    return manifest
+
+
+def read_keys(keys_dir: Path, circuit_id: str, *, hint: str) -> KeySet:
+    """The keys a setup (or a ceremony export) left in ``keys_dir``, checked before any use.
+
+    The manifest must be a JSON object naming ``circuit_id`` and recording ``zkey_sha256`` and
+    ``vk_sha256``; the zkey and the verification key on disk must hash as it says (a memoised
+    sha256, recomputed when a file changes). Anything else raises ProverError in one line;
+    ``hint`` says how to make the keys (e.g. the setup command).
+    """
+    manifest_path = keys_dir / MANIFEST_NAME
+    if not manifest_path.exists():
+        raise ProverError(f"no keys for {circuit_id} in {keys_dir}: {hint}")
+    try:
+        manifest = _checked_manifest(manifest_path, circuit_id)
+    except ProverError as exc:
+        raise ProverError(f"{exc}: {hint}") from None
+    return KeySet(circuit_id, keys_dir / f"{circuit_id}.zkey", keys_dir / VK_NAME, manifest_path, manifest, True, 0.0)
+
+
+def _checked_manifest(manifest_path: Path, circuit_id: str) -> dict[str, Any]:
+    """The manifest at ``manifest_path`` after checking its shape and the key hashes it lists."""
+    try:
+        manifest = json.loads(read_input(manifest_path, "key manifest", ProverError))
+    except ValueError as exc:
+        raise ProverError(f"key manifest {manifest_path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("circuit_id") != circuit_id:
+        raise ProverError(f"key manifest {manifest_path}: not a manifest of {circuit_id}")
+    for name, field in ((f"{circuit_id}.zkey", "zkey_sha256"), (VK_NAME, "vk_sha256")):
+        key_file = require_regular_file(manifest_path.parent / name, f"{circuit_id} key", ProverError)
+        if cached_sha256(key_file) != manifest.get(field):
+            raise ProverError(f"{key_file} does not match the {field} of {manifest_path} (a partial "
+                              "or replaced key)")
     return manifest
 
 

@@ -120,12 +120,17 @@ def export_vk(zkey: Path, vk: Path) -> dict[str, Any]:
     return loaded
 
 
-def prove(zkey: Path, wtns: Path) -> tuple[dict[str, Any], list[str]]:
-    """``snarkjs groth16 prove``: (proof JSON, public signals as decimal strings)."""
+def prove(zkey: Path, wtns: Path, *, fds: Sequence[int] = ()) -> tuple[dict[str, Any], list[str]]:
+    """``snarkjs groth16 prove``: (proof JSON, public signals as decimal strings).
+
+    ``fds``: descriptors snarkjs inherits, for a ``wtns`` that is an in-memory file
+    (:func:`prover.lifetime.private_file`).
+    """
     with tempfile.TemporaryDirectory(prefix="zkmargin-proof-") as scratch:
         proof_json, public_json = Path(scratch) / "proof.json", Path(scratch) / "public.json"
         completed = _snarkjs(
-            ["groth16", "prove", zkey, wtns, proof_json, public_json], what="snarkjs groth16 prove"
+            ["groth16", "prove", zkey, wtns, proof_json, public_json], what="snarkjs groth16 prove",
+            fds=fds,
         )
         _expect_file(public_json, "snarkjs groth16 prove", completed.stdout)
         proof: dict[str, Any] = json.loads(proof_json.read_text(encoding="utf-8"))
@@ -223,15 +228,21 @@ def _snarkjs(
     stdin: str | None = None,
     accept: tuple[int, ...] = (0,),
     progress: bool = False,
+    fds: Sequence[int] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run the pinned snarkjs with ``args`` from the project root."""
+    """Run the pinned snarkjs with ``args`` from the project root.
+
+    Path arguments are made absolute against the caller's working directory first: snarkjs runs
+    in the project root, where a relative path would name a different (or no) file.
+    """
     return run_tool(
-        [*snarkjs_command(), *args],
+        [*snarkjs_command(), *(arg.absolute() if isinstance(arg, Path) else arg for arg in args)],
         cwd=PROJECT_ROOT,
         what=what,
         stdin=stdin,
         accept=accept,
         progress=progress,
+        fds=fds,
     )
 
 

@@ -5,8 +5,11 @@
 * ``Groth16Verifier.sol``: the verifier exactly as ``snarkjs zkey export solidityverifier`` writes
   it (snarkjs 0.7.6: public inputs >= r are rejected, G2 points read as ``[c1, c0]``), so an auditor
   can re-export it from the published zkey and compare byte for byte;
-* ``MarginGate.sol``: a copy of the project's ``contracts/MarginGate.sol`` (per-epoch snapshot
-  roots set by an owner, ``checkMargin``), which calls any such verifier through an interface;
+* a copy of every contract under the project's ``contracts/``: ``MarginGate.sol`` (per-epoch
+  snapshot and account roots published by an owner, ``checkMargin`` per holder with an owner-set
+  minimum threshold), which calls any such verifier through an interface; ``MarginRegistry.sol``
+  (the margin-call lifecycle on top of it) and ``CollateralAuction.sol`` (its reference
+  liquidation hook, a Dutch auction of escrowed ERC-20 collateral);
 * with ``compile_=True``, ``<Contract>.json`` per deployable contract: ABI, creation bytecode and
   method identifiers from the pinned solc-js (:data:`EVM_VERSION`, optimizer :data:`OPTIMIZER_RUNS`
   runs), ready for a deployment script.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,18 +29,26 @@ from prover import snarkjs
 from prover.setup import KeySet
 from prover.toolchain import PROJECT_ROOT, locked_version, run_tool, solc_command
 from zkmargin.errors import ProverError
+from zkmargin.files import check_output_dir
+from zkmargin.io import dump_json
 
-MARGIN_GATE_SOURCE = PROJECT_ROOT / "contracts" / "MarginGate.sol"
-"""The committed source of the MarginGate contract."""
+CONTRACTS_DIR = PROJECT_ROOT / "contracts"
+"""The committed sources of the project's contracts (MarginGate, MarginRegistry, CollateralAuction)."""
 
 VERIFIER_FILE = "Groth16Verifier.sol"
-GATE_FILE = "MarginGate.sol"
 
 EVM_VERSION = "cancun"
 """Target fork of compiled bytecode: supported by Ethereum mainnet and the major L2s."""
 
 OPTIMIZER_RUNS = 200
 """solc optimizer setting (solc's default number of runs)."""
+
+_SOLC_COMPILE_JS = (
+    "const fs = require('fs'); const solc = require(process.argv[2]);"
+    " fs.writeFileSync(process.argv[1], solc.compile(fs.readFileSync(0, 'utf8')));"
+)
+"""solc-js's standard-JSON compile, answer written to the file ``argv[1]``: the ``solcjs`` CLI
+prints it with ``console.log`` then ``process.exit``, which cuts a piped answer at 64 KiB."""
 
 
 @dataclass(frozen=True)
@@ -71,24 +83,26 @@ class SolidityExport:
 
     circuit_id: str
     verifier: Path
-    gate: Path
+    contracts: tuple[Path, ...]
+    """The copies of ``contracts/*.sol``."""
     artifacts: tuple[Path, ...]
     """Compiled ``<Contract>.json`` files (empty unless compiled)."""
 
 
 def export_contracts(keys: KeySet, out_dir: Path, *, compile_: bool = False) -> SolidityExport:
-    """Write the verifier of ``keys.zkey`` and MarginGate to ``out_dir``; compile them on request."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    verifier, gate = out_dir / VERIFIER_FILE, out_dir / GATE_FILE
+    """Write the verifier of ``keys.zkey`` and the project's contracts to ``out_dir``; compile
+    them on request."""
+    check_output_dir(out_dir)
+    verifier = out_dir / VERIFIER_FILE
     snarkjs.export_solidity_verifier(keys.zkey, verifier)
-    shutil.copyfile(MARGIN_GATE_SOURCE, gate)
+    contracts = tuple(Path(shutil.copyfile(src, out_dir / src.name)) for src in sorted(CONTRACTS_DIR.glob("*.sol")))
     artifacts: list[Path] = []
     if compile_:
-        for contract in compile_sources([verifier, gate]).values():
+        for contract in compile_sources([verifier, *contracts]).values():
             path = out_dir / f"{contract.name}.json"
-            path.write_text(json.dumps(contract.to_json(), indent=2) + "\n", encoding="utf-8")
+            dump_json(contract.to_json(), path)
             artifacts.append(path)
-    return SolidityExport(keys.circuit_id, verifier, gate, tuple(artifacts))
+    return SolidityExport(keys.circuit_id, verifier, contracts, tuple(artifacts))
 
 
 def compile_sources(sources: Sequence[Path]) -> dict[str, CompiledContract]:
@@ -108,13 +122,16 @@ def compile_sources(sources: Sequence[Path]) -> dict[str, CompiledContract]:
             },
         },
     }
-    completed = run_tool(
-        [*solc_command(), "--standard-json"],
-        cwd=PROJECT_ROOT,
-        what="solc --standard-json",
-        stdin=json.dumps(request),
-    )
-    output = _standard_json_output(completed.stdout)
+    node, _ = solc_command()
+    with tempfile.TemporaryDirectory(prefix="zkmargin-solc-") as tmp:
+        answer = Path(tmp) / "output.json"
+        run_tool(
+            [node, "-e", _SOLC_COMPILE_JS, answer, PROJECT_ROOT / "node_modules" / "solc"],
+            cwd=PROJECT_ROOT,
+            what="solc standard-JSON compile",
+            stdin=json.dumps(request),
+        )
+        output = _standard_json_output(answer.read_text(encoding="utf-8"))
     errors = [e["formattedMessage"] for e in output.get("errors", []) if e["severity"] == "error"]
     if errors:
         raise ProverError("solc failed:\n" + "\n".join(errors))
@@ -132,10 +149,8 @@ def compile_sources(sources: Sequence[Path]) -> dict[str, CompiledContract]:
 
 
 def _standard_json_output(stdout: str) -> dict[str, Any]:
-    """solc-js's standard-JSON answer: the first line starting with ``{`` onwards.
-
-    solcjs prints notes such as ``>>> Cannot retry compilation with SMT ...`` before the JSON.
-    """
+    """solc-js's standard-JSON answer: the first line starting with ``{`` onwards (solc-js may
+    print notes such as ``>>> Cannot retry compilation with SMT ...`` before the JSON)."""
     start = next((i for i, line in enumerate(stdout.splitlines()) if line.startswith("{")), None)
     if start is None:
         raise ProverError(f"solc printed no JSON output:\n{stdout.strip()[-2000:]}")

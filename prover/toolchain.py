@@ -10,15 +10,18 @@ a typed error that quotes the tool's own message.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Collection, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from prover.lifetime import die_with_parent
 from zkmargin.errors import ProverError, ToolchainError, ZkMarginError
 
 MIN_NODE_MAJOR = 18
@@ -138,13 +141,16 @@ def run_tool(
     accept: Collection[int] = (0,),
     error: type[ZkMarginError] = ProverError,
     progress: bool = False,
+    fds: Sequence[int] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Run one external tool to completion and return its captured stdout/stderr.
 
     ``what`` names the step in messages. ``stdin`` is written to the tool's standard input (used
     for secrets, which must not appear on a command line). An exit code outside ``accept`` raises
     ``error`` quoting the tool's last output lines; a missing executable raises ToolchainError.
-    With ``progress`` an elapsed-time spinner is drawn on stderr while the tool runs.
+    With ``progress`` an elapsed-time spinner is drawn on stderr while the tool runs. The tool
+    inherits the descriptors ``fds`` (an in-memory witness) and is killed by the kernel if this
+    process dies (:func:`prover.lifetime.die_with_parent`), so it is never orphaned.
     """
     argv = [str(arg) for arg in args]
     started = time.monotonic()
@@ -158,6 +164,8 @@ def run_tool(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            pass_fds=tuple(fds),
+            preexec_fn=partial(die_with_parent, os.getpid()),
         ) as proc:
             stdout, stderr = _communicate(proc, stdin, what if progress else None, started)
     except FileNotFoundError as exc:

@@ -92,7 +92,7 @@ def test_tampered_proof_fails_under_every_verifier(backend_bundle: ProofBundle, 
     assert not checks[verifier](proof, public)
 
 
-@pytest.mark.parametrize("verifier", ["py_ecc", "native"])
+@pytest.mark.parametrize("verifier", VERIFIERS)
 def test_public_input_at_or_above_r_is_malformed(backend_bundle: ProofBundle, checks: dict[Verifier, ProofCheck],
                                                  verifier: Verifier) -> None:
     public = backend_bundle.public_signals.as_list()

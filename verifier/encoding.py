@@ -33,8 +33,8 @@ from verifier.bn254 import (
     g2_from_jacobian,
 )
 from zkmargin.errors import VerificationError
+from zkmargin.files import FIELD_DECIMAL, read_input
 
-_DECIMAL = re.compile(r"[0-9]{1,78}")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
@@ -50,21 +50,20 @@ def load_json(path: str | os.PathLike[str], what: str) -> object:
 
     Nesting deeper than :data:`MAX_JSON_DEPTH` is refused before decoding: py_ecc raises the
     interpreter's recursion limit to 100000 on import, so the C JSON decoder would overflow the
-    C stack (and crash the process) on a hostile file of a few hundred thousand ``[``.
+    C stack (and crash the process) on a hostile file of a few hundred thousand ``[``. Only a
+    regular file is read (:func:`zkmargin.files.read_input`): a FIFO or a folder is refused.
     """
+    raw = read_input(path, what, VerificationError)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise VerificationError(f"{what}: cannot read {os.fspath(path)!r}: {exc.strerror}") from exc
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise VerificationError(f"{what}: {os.fspath(path)!r} is not UTF-8 text: {exc}") from exc
     if _nesting_depth(text) > MAX_JSON_DEPTH:
         raise VerificationError(f"{what}: {os.fspath(path)!r} nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise VerificationError(f"{what}: {os.fspath(path)!r} is not valid JSON: {exc}") from exc
+    except ValueError as exc:  # JSONDecodeError, or an integer beyond Python's int-digit limit
+        raise VerificationError(f"{what}: {os.fspath(path)!r} is not valid JSON: {exc}") from None
 
 
 def _nesting_depth(text: str) -> int:
@@ -84,7 +83,7 @@ def parse_decimal(value: object, what: str) -> int:
     """Return the integer a snarkjs decimal string denotes."""
     if not isinstance(value, str):
         raise VerificationError(f"{what}: expected a decimal string, got {type(value).__name__}")
-    if not _DECIMAL.fullmatch(value):
+    if not FIELD_DECIMAL.fullmatch(value):
         raise VerificationError(f"{what}: {value[:100]!r} is not a decimal string of at most 78 digits")
     return int(value)
 

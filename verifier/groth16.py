@@ -24,7 +24,7 @@ from verifier.bn254 import (
     miller_loop,
 )
 from verifier.encoding import load_public_signals
-from verifier.proof import Proof, load_proof
+from verifier.proof import Proof, load_proof, parse_proof
 from verifier.vkey import VerifyingKey, load_verifying_key
 from zkmargin.errors import VerificationError
 
@@ -36,6 +36,17 @@ def check_public_inputs(vk: VerifyingKey, public_inputs: Sequence[int], what: st
             f"{what}: {len(public_inputs)} public signal(s) given, the key expects {vk.n_public}"
         )
     return [check_scalar(value, f"{what}[{k}]") for k, value in enumerate(public_inputs)]
+
+
+def check_encoding(vk: VerifyingKey, proof: object, public_inputs: Sequence[int]) -> tuple[Proof, list[int]]:
+    """The one set of encoding checks every verifier runs before pairing.
+
+    ``proof`` is decoded snarkjs JSON: each coordinate a canonical decimal below q, A and C on the
+    curve, B on the twist and in G2, no point at infinity (:func:`~verifier.proof.parse_proof`);
+    the public inputs are exactly ``vk.n_public`` integers in [0, r). Returns the validated proof
+    and signals; anything else raises :class:`~zkmargin.errors.VerificationError`.
+    """
+    return parse_proof(proof), check_public_inputs(vk, public_inputs)
 
 
 def public_input_point(vk: VerifyingKey, public_inputs: Sequence[int]) -> PyG1:

@@ -7,8 +7,10 @@ uint[n] pubSignals)``. An Fq2 coordinate ``c0 + c1*i`` is written ``[c0, c1]`` i
 
 Every argument of ``verifyProof`` and of ``MarginGate.checkMargin`` is static, so the ABI
 encoding of a call is the 4-byte function selector followed by one 32-byte big-endian word per
-integer, in argument order. The selectors are fixed by the signatures; a test checks them
-against the compiled contracts.
+integer, in argument order. A selector is the first 4 bytes of the keccak-256 of its
+signature; keccak is not in the standard library (``hashlib.sha3_256`` is the NIST variant), so
+the selectors are kept as constants and tests recompute them from the signatures (eth-utils, the
+``evm`` extra) and compare them with the compiled contracts' method identifiers.
 
 Points are taken already validated (on the curve, in the subgroup: :class:`verifier.Proof`);
 the encoding checks only that each value fits its ABI type, so a caller can also encode a
@@ -26,9 +28,11 @@ from zkmargin.profiles import PUBLIC_SIGNALS
 G1 = tuple[int, int]
 G2 = tuple[tuple[int, int], tuple[int, int]]
 
-VERIFY_PROOF_SIGNATURE = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[3])"
-VERIFY_PROOF_SELECTOR = bytes.fromhex("11479fea")
-"""Selector of the margin circuits' verifier (three public signals)."""
+VERIFY_PROOF_SIGNATURE = (
+    f"verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[{len(PUBLIC_SIGNALS)}])"
+)
+VERIFY_PROOF_SELECTOR = bytes.fromhex("5fe8c13b")
+"""Selector of the margin circuits' verifier (four public signals: PUBLIC_SIGNALS)."""
 
 CHECK_MARGIN_SIGNATURE = (
     "checkMargin(uint64,uint256,uint256,uint256[2],uint256[2][2],uint256[2])"
@@ -76,15 +80,15 @@ def verify_proof_call(proof: ProofPoints, public: Sequence[int]) -> bytes:
     return VERIFY_PROOF_SELECTOR + abi_words([*proof_words(proof), *public])
 
 
-def check_margin_call(
-    epoch: int, account_commitment: int, threshold_bps: int, proof: ProofPoints
-) -> bytes:
-    """ABI-encoded call of ``MarginGate.checkMargin`` (selector + arguments)."""
+def check_margin_call(epoch: int, holder: int, threshold_bps: int, proof: ProofPoints) -> bytes:
+    """ABI-encoded call of ``MarginGate.checkMargin(epoch, holder, thresholdBps, pA, pB, pC)``.
+
+    ``holder`` is the field element of the account's leaf (an address as an integer);
+    ``threshold_bps`` is in basis points of MM (10000 = equity equals MM).
+    """
     if not 0 <= epoch < 1 << EPOCH_BITS:
         raise InputError(f"epoch {epoch} does not fit checkMargin's uint64")
-    return CHECK_MARGIN_SELECTOR + abi_words(
-        [epoch, account_commitment, threshold_bps, *proof_words(proof)]
-    )
+    return CHECK_MARGIN_SELECTOR + abi_words([epoch, holder, threshold_bps, *proof_words(proof)])
 
 
 def abi_words(values: Sequence[int]) -> bytes:

@@ -142,7 +142,7 @@ def expected_signals(result: Health, statement: Statement, book: Book) -> dict[s
     signals: dict[str, Signal] = {
         **common,
         "position_value": [to_field(v) for v in result.position_value],
-        "collateral_value": list(result.collateral_value),
+        "collateral_value": [to_field(v) for v in result.collateral_value],
         "equity": to_field(result.equity),
         "im": result.im,
         "mm": result.mm,

@@ -25,6 +25,10 @@ class InputError(ZkMarginError, ValueError):
     """A user-supplied file or value is malformed (bad JSON, wrong schema, unknown id, ...)."""
 
 
+class OutputError(ZkMarginError):
+    """An output cannot be written (read-only or missing folder, full disk, a folder in the way)."""
+
+
 class BelowMarginError(ZkMarginError):
     """The account does not meet the claimed health; no proof can (or should) be made."""
 
@@ -46,3 +50,7 @@ class VerificationError(ZkMarginError):
 
     A well-formed proof that simply does not verify is *not* an error: verifiers return False.
     """
+
+
+class OnchainError(ZkMarginError):
+    """An RPC endpoint cannot be reached, or a contract call reverted (the message names its custom error)."""

@@ -10,7 +10,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from zkmargin.errors import InputError
+from zkmargin.errors import InputError, OutputError
+from zkmargin.files import read_input
 from zkmargin.models import Account
 
 M = TypeVar("M", bound=BaseModel)
@@ -38,23 +39,26 @@ def parse_model(model: type[M], text: str | bytes, *, source: str) -> M:
 
 def load_model(model: type[M], path: str | os.PathLike[str]) -> M:
     """Read and validate a JSON file as ``model``."""
-    p = Path(path)
-    try:
-        text = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except OSError as e:
-        raise InputError(f"{p}: cannot read: {e.strerror}") from None
-    return parse_model(model, text, source=str(p))
+    return parse_model(model, read_input(path), source=os.fspath(path))
 
 
 def write_atomic(path: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
     """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename).
 
     ``mode`` sets the permissions (e.g. 0o600 for private files); default: 0666 minus the umask.
+    A failed write (read-only or full folder, a file where a folder should be) raises
+    :class:`OutputError` naming ``path``; the old file, if any, is left as it was.
     """
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        _replace_with(p, text, mode)
+    except OSError as e:
+        raise OutputError(f"cannot write {p}: {e.strerror or e}") from None
+
+
+def _replace_with(p: Path, text: str, mode: int | None) -> None:
+    """Write ``text`` to a temp file beside ``p`` and rename it over ``p``."""
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
@@ -85,11 +89,12 @@ def load_account(path: str | os.PathLike[str]) -> Account:
     venue statement (its ``account``), told apart by the statement's ``account`` object."""
     from zkmargin.models import Statement
 
-    p = Path(path)
+    text = read_input(path)
     try:
-        head = json.loads(p.read_bytes()) if p.is_file() else None
-    except (ValueError, OSError):
+        head = json.loads(text)
+    except ValueError:
         head = None
+    source = os.fspath(path)
     if isinstance(head, dict) and isinstance(head.get("account"), dict):
-        return load_model(Statement, p).account
-    return load_model(Account, p)
+        return parse_model(Statement, text, source=source).account
+    return parse_model(Account, text, source=source)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from zkmargin import fixedpoint as fp
 from zkmargin.book import Book
-from zkmargin.errors import InputError
+from zkmargin.errors import InputError, OutputError
 from zkmargin.isolated import IsolatedResult
 from zkmargin.margin import Comparison
 from zkmargin.models import RiskSnapshot
@@ -132,8 +132,12 @@ def models_panel(ax: Axes, comparison: Comparison) -> None:
 def save(fig: Figure, path: Path) -> None:
     """Write ``fig`` to ``path`` (format by suffix) and release it."""
     plt = pyplot()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        plt.close(fig)
 
 
 def plot_comparison(path: Path, comparison: Comparison, book: Book, snapshot: RiskSnapshot, title: str) -> None:

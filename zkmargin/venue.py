@@ -36,6 +36,7 @@ from zkmargin import fixedpoint as fp
 from zkmargin.account_tree import ACCOUNT_TREE_DEPTH, LEAF_ASSETS, LEAF_POSITIONS, LeafBook, account_leaf
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import InputError
+from zkmargin.files import read_input
 from zkmargin.io import parse_model, write_atomic
 from zkmargin.merkle import MerkleTree
 from zkmargin.models import Account, Epoch, EpochHeader, LedgerEntry, RiskSnapshot, Statement, TreeShape
@@ -64,11 +65,10 @@ def save_key(key: Ed25519PrivateKey, private_path: Path, public_path: Path) -> N
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """The venue's private key from a PEM file (InputError naming the file if it is not one)."""
+    data = read_input(path, "venue key")
     try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (ValueError, TypeError, OSError) as e:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as e:
         raise InputError(f"{path}: not an unencrypted PEM private key ({e})") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InputError(f"{path}: not an Ed25519 private key (run `zkmargin venue keygen`)")
@@ -90,8 +90,8 @@ def parse_public_key(text: str, source: str = "venue key") -> Ed25519PublicKey:
 def load_public_key(value: str) -> Ed25519PublicKey:
     """``--venue-key``: a file holding the hex public key, or the hex itself."""
     p = Path(value)
-    if p.is_file():
-        return parse_public_key(p.read_text(errors="replace")[:200], str(p))
+    if p.exists():
+        return parse_public_key(read_input(p, "--venue-key")[:200].decode(errors="replace"), str(p))
     return parse_public_key(value, "--venue-key")
 
 
@@ -128,17 +128,10 @@ def check_epoch_signature(epoch: Epoch, key: Ed25519PublicKey) -> None:
 # ---- the ledger --------------------------------------------------------------------------------
 def read_ledger(path: Path) -> Iterator[LedgerEntry]:
     """The ledger's accounts, one JSON object a line (blank lines skipped); InputError names the line."""
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    with f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                where = f"{path} line {n}"
-                yield parse_model(LedgerEntry, line.strip(), source=where).located(where)
+    for n, line in enumerate(read_input(path, "ledger").splitlines(), 1):
+        if line.strip():
+            where = f"{path} line {n}"
+            yield parse_model(LedgerEntry, line.strip(), source=where).located(where)
 
 
 def random_ledger(snapshot: RiskSnapshot, n: int, *, seed: int = 0, positions: int = 4,
@@ -245,6 +238,8 @@ def build_epoch(entries: Iterable[LedgerEntry], snapshot: RiskSnapshot, key: Ed2
     (default: the CPU count, used only when there are thousands of accounts).
     """
     accounts = sorted(entries, key=lambda e: e.account_id)
+    if not accounts:
+        raise InputError("the ledger holds no accounts: nothing to publish")
     _check_entries(accounts, snapshot)
     if len(accounts) > 4**ACCOUNT_TREE_DEPTH:
         raise InputError(f"{len(accounts)} accounts exceed the account tree ({4**ACCOUNT_TREE_DEPTH})")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from prover.audit.result import CheckResult, Finding
 from zkmargin.errors import InputError
+from zkmargin.files import read_input
 
 DEFAULT_ALLOWLIST = Path(__file__).resolve().parent / "allowlist.toml"
 
@@ -31,11 +32,13 @@ class Allowance:
 def load_allowlist(path: Path = DEFAULT_ALLOWLIST) -> list[Allowance]:
     """Parse ``path``; InputError naming the entry if one lacks a field or has an empty reason."""
     try:
-        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("allow", [])
-    except OSError as exc:
-        raise InputError(f"cannot read allowlist {path}: {exc}") from exc
+        entries = tomllib.loads(read_input(path, "allowlist").decode("utf-8")).get("allow", [])
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: malformed TOML: {exc}") from exc
+        raise InputError(f"{path}: malformed TOML: {exc}") from None
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise InputError(f"{path}: `allow` must be an array of tables ([[allow]] entries)")
     allowances = []
     for number, entry in enumerate(entries, start=1):
         fields = {name: entry.get(name) for name in ("check", "subject", "reason")}

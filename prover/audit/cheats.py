@@ -1,13 +1,17 @@
 """Hint probes: a prover hint understated by one must leave no witness.
 
-Every circuit input that no public commitment binds is a prover hint (group slots, collateral
-splits, scanning losses, requirements, allocation selectors ...). The engine's hints are tight:
-``scan_loss = max(...)``, ``req = max(loss, som)``, splits fill the lowest tier first, so lowering
-a positive hint by one, alone or together with the same element of another hint of the same
-shape (e.g. ``scan_loss[g]`` with ``group_req[g]``), must make the witness generator fail. A
-lowering that still yields a witness and changes a margin intermediate means the circuit lets a
-prover understate the requirement: a soundness finding (e.g. a removed range check). Lowerings
-that yield a witness with every intermediate unchanged are counted as harmless.
+Every circuit input that is neither public nor an opened value (what the account leaf and the
+snapshot root hash: the book, the salt, the snapshot's terms) is a prover hint: group slots,
+collateral splits, scanning losses, requirements, allocation selectors, and the account's place
+in the epoch's account tree (``account_index``, ``account_path``) with, under the portfolio and
+cross models, the leaf's ``allocation_hash``, which those circuits take as given. The engine's
+hints are tight: ``scan_loss = max(...)``, ``req = max(loss, som)``, splits fill the lowest tier
+first, a Merkle path and an allocation hash have one right value, so lowering a positive hint by
+one, alone or together with the same element of another hint of the same shape (e.g.
+``scan_loss[g]`` with ``group_req[g]``), must make the witness generator fail. A lowering that
+still yields a witness and changes a margin intermediate means the circuit lets a prover
+understate the requirement: a soundness finding (e.g. a removed range check). Lowerings that
+yield a witness with every intermediate unchanged are counted as harmless.
 """
 
 from __future__ import annotations
@@ -26,15 +30,16 @@ from zkmargin.circuit_input import Signal
 TITLE = "Hint probes"
 
 BOUND_INPUTS = frozenset({
-    "snapshot_root", "account_commitment", "threshold_bps",
+    "snapshot_root", "account_root", "holder", "threshold_bps",
     "salt", "instrument", "qty", "balance", "alloc_asset", "alloc_amount",
     "leaf_group", "leaf_mark", "leaf_addon", "leaf_som", "leaf_long_loss", "leaf_short_loss",
     "leaf_risk", "leaf_index", "leaf_siblings",
     "instrument_root", "asset_price", "tier_from", "hc_mm", "hc_im", "mm_factor_bps",
     "contingency_bps", "short_option_min_bps", "epoch",
 })
-"""Public inputs and the openings of the account commitment and the snapshot root (docs/
-circuits.md); every other input of a margin circuit is a hint."""
+"""Public inputs and the values the account leaf and the snapshot root open (docs/circuits.md);
+every other input of a margin circuit is a hint, probed (account_index, account_path and
+allocation_hash among them)."""
 
 Index = tuple[int, ...]
 Probe = list[tuple[str, Index]]

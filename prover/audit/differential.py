@@ -1,7 +1,8 @@
 """Check 4, consistency: the circuit's witness equals the engine on every named intermediate.
 
-For each account (random ones, then the boundary set of :mod:`prover.audit.accounts`) the engine
-margins the resolved book; a healthy account must have a witness (inspect build, every named
+For each account (random ones, then the boundary set of :mod:`prover.audit.accounts`), attested
+together by a one-off venue epoch (:func:`zkmargin.venue.attest`: leaf, index and path in the
+account tree), the engine margins the resolved book; a healthy account must have a witness (inspect build, every named
 signal kept) carrying exactly ``zkmargin.circuit_input.expected_signals``, an unhealthy one must
 have none. A mismatching account is shrunk (positions, balances and allocations dropped while it
 still mismatches) and reported with its threshold. The same harness runs the hint probes of
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from prover.audit.accounts import THRESHOLDS, boundary_accounts, random_account
 from prover.audit.result import CheckResult, Finding
@@ -24,9 +27,10 @@ from zkmargin.circuit_input import Signal, circuit_inputs, expected_signals
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import InputError
 from zkmargin.margin import margin_model
-from zkmargin.models import Account, RiskSnapshot
+from zkmargin.models import Account, RiskSnapshot, Statement
 from zkmargin.profiles import Profile
 from zkmargin.terms import Health
+from zkmargin.venue import attest, generate_key
 
 TITLE = "Consistency: engine vs circuit"
 MAX_REPORTED = 5
@@ -35,10 +39,11 @@ MAX_REPORTED = 5
 
 @dataclass(frozen=True)
 class Case:
-    """One account margined by the engine and turned into circuit inputs."""
+    """One venue-attested account margined by the engine and turned into circuit inputs."""
 
     label: str
     account: Account
+    statement: Statement
     threshold_bps: int
     book: Book
     result: Health
@@ -54,30 +59,52 @@ def leaves(name: str, value: Signal) -> Iterator[tuple[str, int]]:
         yield name, value
 
 
+Labelled = tuple[str, Account, int]
+"""(label, account, threshold_bps): an account to check."""
+
+
 class Harness:
-    """The engine and the inspect witness of one model, profile and snapshot."""
+    """The engine and the inspect witness of one model, profile and snapshot, and the venue key
+    that attests the accounts (a fresh one unless given)."""
 
     def __init__(self, model: str, profile: Profile, snapshot: RiskSnapshot,
-                 witness: WarmWitness) -> None:
+                 witness: WarmWitness, venue_key: Ed25519PrivateKey | None = None) -> None:
         self.model = model
         self.profile = profile
         self.commitment = SnapshotCommitment(snapshot, profile)
         self.witness = witness
         self.margin = margin_model(model)
+        self.venue_key = venue_key or generate_key()
+
+    def cases(self, accounts: Sequence[Labelled]) -> list[Case]:
+        """The cases of those ``accounts`` that fit the profile and snapshot, attested together in
+        one epoch (so each opens its own leaf of a shared account tree)."""
+        snapshot = self.commitment.snapshot
+        fit = []
+        for label, account, threshold in accounts:
+            try:
+                fit.append((label, account, threshold, resolve(account, snapshot, self.profile)))
+            except InputError:
+                continue
+        if not fit:
+            return []
+        epoch = attest([account for _, account, _, _ in fit], snapshot, self.venue_key)
+        built = []
+        for index, (label, account, threshold, book) in enumerate(fit):
+            statement = epoch.statement(index)
+            result = self.margin(book, threshold)
+            inputs = circuit_inputs(book, statement, self.commitment, result)
+            built.append(Case(label, account, statement, threshold, book, result, inputs))
+        return built
 
     def case(self, label: str, account: Account, threshold_bps: int) -> Case | None:
-        """The case of ``account``, or None if it does not fit the profile or snapshot."""
-        try:
-            book = resolve(account, self.commitment.snapshot, self.profile)
-        except InputError:
-            return None
-        result = self.margin(book, threshold_bps)
-        inputs = circuit_inputs(self.model, book, account.salt, self.commitment, result)
-        return Case(label, account, threshold_bps, book, result, inputs)
+        """The case of ``account`` alone in an epoch, or None if it does not fit."""
+        found = self.cases([(label, account, threshold_bps)])
+        return found[0] if found else None
 
     def expected(self, case: Case) -> list[tuple[str, int]]:
-        """(signal name, engine value) of every named intermediate."""
-        return [pair for name, value in expected_signals(case.result).items()
+        """(signal name, engine value) of every named intermediate (signed values field-encoded)."""
+        return [pair for name, value in expected_signals(case.result, case.statement, case.book).items()
                 for pair in leaves(f"main.{name}", value)]
 
     def mismatch(self, case: Case) -> str | None:
@@ -112,14 +139,12 @@ class Harness:
 
 
 def cases(harness: Harness, accounts: int, seed: int) -> list[Case]:
-    """``accounts`` random cases (those that fit the profile) and the boundary set."""
+    """``accounts`` random cases (those that fit the profile) and the boundary set, in one epoch."""
     rng = random.Random(seed)
     snapshot = harness.commitment.snapshot
-    drawn = (harness.case(f"random #{n}", random_account(snapshot, harness.profile, rng),
-                          rng.choice(THRESHOLDS)) for n in range(accounts))
-    edges = (harness.case(label, account, threshold)
-             for label, account, threshold in boundary_accounts(snapshot, harness.profile))
-    return [case for case in (*drawn, *edges) if case is not None]
+    drawn = [(f"random #{n}", random_account(snapshot, harness.profile, rng), rng.choice(THRESHOLDS))
+             for n in range(accounts)]
+    return harness.cases([*drawn, *boundary_accounts(snapshot, harness.profile)])
 
 
 def differential(harness: Harness, checked: list[Case]) -> CheckResult:

@@ -59,7 +59,8 @@ def parameter_values(target: AuditTarget) -> dict[str, int]:
         "MODEL": MODELS[target.circuit.model], "SLOTS": profile.positions,
         "SCENARIOS": profile.scenarios, "DEPTH": profile.depth, "ASSETS": profile.assets,
         "GROUPS": profile.groups, "TIERS": profile.tiers, "QTY_BITS": fp.QTY.bits,
-        "AMOUNT_BITS": fp.AMOUNT.bits, "LOSS_BITS": fp.LOSS_BITS, "BITS": fp.LOSS_BITS,
+        "AMOUNT_BITS": fp.AMOUNT.bits, "ASSET_BITS": fp.ASSET_INDEX.bits, "LOSS_BITS": fp.LOSS_BITS,
+        "BITS": fp.LOSS_BITS,
         "THRESHOLD_BITS": fp.THRESHOLD.bits, "HEALTH_BITS": fp.HEALTH_BITS,
     }
 

@@ -40,13 +40,15 @@ def check(w: WarmWitness, case: Case) -> None:
 
 
 random_books = given(seed=st.integers(0, 2**32), positions=st.integers(0, 4), groups=st.integers(1, 2),
-                     threshold=st.sampled_from([0, 5_000, 10_000, 12_500, 2**20 - 1]))
+                     threshold=st.sampled_from([0, 5_000, 10_000, 12_500, 2**20 - 1]),
+                     debt_max=st.sampled_from([0, 10**9, 10**12]))
 
 
 def random_case(snapshot: RiskSnapshot, make_case: MakeCase, seed: int, positions: int, groups: int,
-                threshold: int) -> Case:
+                threshold: int, debt_max: int) -> Case:
+    """A random account, with debts down to ``-debt_max`` (AMOUNT_SCALE) in some assets."""
     account = random_account(snapshot, random.Random(seed), positions=positions, max_groups=groups, assets=3,
-                             allocate=True)
+                             debt_max=debt_max, allocate=True)
     return make_case(account, threshold)
 
 
@@ -54,8 +56,8 @@ def random_case(snapshot: RiskSnapshot, make_case: MakeCase, seed: int, position
 @random_books
 def test_witness_equals_engine_on_random_accounts(inspect: WarmWitness, snapshot: RiskSnapshot,
                                                   make_case: MakeCase, seed: int, positions: int,
-                                                  groups: int, threshold: int) -> None:
-    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold))
+                                                  groups: int, threshold: int, debt_max: int) -> None:
+    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold, debt_max))
 
 
 @pytest.mark.fuzz
@@ -63,8 +65,8 @@ def test_witness_equals_engine_on_random_accounts(inspect: WarmWitness, snapshot
 @random_books
 def test_witness_equals_engine_on_thousands_of_accounts(inspect: WarmWitness, snapshot: RiskSnapshot,
                                                         make_case: MakeCase, seed: int, positions: int,
-                                                        groups: int, threshold: int) -> None:
-    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold))
+                                                        groups: int, threshold: int, debt_max: int) -> None:
+    check(inspect, random_case(snapshot, make_case, seed, positions, groups, threshold, debt_max))
 
 
 def usdc_account(positions: list[Position], usdc: int) -> Account:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from eth_abi.abi import decode
 from eth_tester.exceptions import TransactionFailed  # type: ignore[import-untyped]
 from hexbytes import HexBytes
 from web3 import Web3
@@ -17,6 +17,9 @@ from web3.contract import Contract
 from web3.types import TxParams, TxReceipt
 
 from zkmargin.cli import main
+from zkmargin.onchain import decode_revert, revert_data
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 GAS_LIMIT = 1_000_000
 """Gas limit of every call and transaction to the contracts (far above what any needs)."""
@@ -44,9 +47,8 @@ class Chain:
     other: str
     verifier: Contract
     gate: Contract
-    deploy_gas: dict[str, int]
-    """Contract name -> gas used by its deployment."""
-    set_root_gas: int
+    gas: dict[str, int] = field(default_factory=dict)
+    """Gas used by the set-up transactions, by README row ("deploy MarginGate", "publishEpoch")."""
 
     def send(self, to: str, data: bytes | str, sender: str | None = None) -> TxReceipt:
         """Mine a transaction with ``data``; the receipt whatever its status."""
@@ -59,21 +61,18 @@ class Chain:
 
     def revert(self, to: str, data: bytes | str, sender: str | None = None) -> Revert:
         """The MarginGate custom error that an eth_call of ``data`` reverts with."""
-        with pytest.raises(TransactionFailed) as failed:
-            self.w3.eth.call({"from": sender or self.owner, "to": to, "data": HexBytes(data), "gas": GAS_LIMIT})
-        return self._decode(failed.value)
+        return revert(self.w3, {"from": sender or self.owner, "to": to, "data": HexBytes(data)}, [self.gate.abi])
 
-    def _decode(self, failure: TransactionFailed) -> Revert:
-        # eth-tester reports revert data as the repr of a bytes object after this prefix
-        text = str(failure.args[0]).removeprefix("execution reverted: ")
-        data = ast.literal_eval(text)
-        assert isinstance(data, bytes), text
-        for entry in self.gate.abi:
-            if entry["type"] == "error":
-                types = [arg["type"] for arg in entry["inputs"]]
-                if Web3.keccak(text=f"{entry['name']}({','.join(types)})")[:4] == data[:4]:
-                    return Revert(entry["name"], tuple(decode(types, data[4:])))
-        raise AssertionError(f"not a MarginGate error: {data.hex()}")
+
+def revert(w3: Web3, tx: TxParams, abis: Iterable[Sequence[Mapping[str, Any]]]) -> Revert:
+    """The custom error (declared in one of ``abis``) that an eth_call of ``tx`` reverts with."""
+    with pytest.raises(TransactionFailed) as failed:
+        w3.eth.call({**tx, "gas": GAS_LIMIT})
+    data = revert_data(failed.value)
+    assert data is not None, failed.value
+    decoded = decode_revert(data, abis)
+    assert decoded is not None, f"not a declared custom error: {data.hex()}"
+    return Revert(decoded[0], tuple(decoded[1].values()))
 
 
 def cli(args: Sequence[str]) -> str:
@@ -81,3 +80,10 @@ def cli(args: Sequence[str]) -> str:
     result = CliRunner().invoke(main, list(args))
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def readme_table() -> dict[str, int]:
+    """The gas tables of the README's On-chain section: row label (backticks dropped) -> figure."""
+    section = README.read_text().split("\n## On-chain\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([^|]+?) \| ([\d,]+) \|", section, re.MULTILINE)
+    return {label.replace("`", ""): int(figure.replace(",", "")) for label, figure in rows}

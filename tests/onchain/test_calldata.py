@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from eth_utils import keccak
 
 from prover import snarkjs
 from tests.onchain.evm import cli
@@ -46,11 +47,20 @@ def test_abi_encoding_is_selector_then_one_word_per_integer(bundle: ProofBundle)
     public = bundle.public_signals.as_list()
     words = [*calldata.proof_words(proof), *public]
     call = calldata.verify_proof_call(proof, public)
-    assert call[:4] == calldata.VERIFY_PROOF_SELECTOR and len(call) == 4 + 32 * 11
-    assert [int.from_bytes(call[4 + 32 * i:36 + 32 * i], "big") for i in range(11)] == words
-    margin = calldata.check_margin_call(bundle.epoch, public[1], public[2], proof)
+    assert call[:4] == calldata.VERIFY_PROOF_SELECTOR and len(call) == 4 + 32 * 12
+    assert [int.from_bytes(call[4 + 32 * i:36 + 32 * i], "big") for i in range(12)] == words
+    holder, threshold = int(bundle.public_signals.holder), int(bundle.public_signals.threshold_bps)
+    margin = calldata.check_margin_call(bundle.epoch, holder, threshold, proof)
     assert margin[:4] == calldata.CHECK_MARGIN_SELECTOR
-    assert margin[4:] == calldata.abi_words([bundle.epoch, public[1], public[2], *calldata.proof_words(proof)])
+    assert margin[4:] == calldata.abi_words([bundle.epoch, holder, threshold, *calldata.proof_words(proof)])
+
+
+@pytest.mark.parametrize("signature,selector", [
+    (calldata.VERIFY_PROOF_SIGNATURE, calldata.VERIFY_PROOF_SELECTOR),
+    (calldata.CHECK_MARGIN_SIGNATURE, calldata.CHECK_MARGIN_SELECTOR),
+])
+def test_selector_constants_are_the_keccak_of_their_signatures(signature: str, selector: bytes) -> None:
+    assert keccak(text=signature)[:4] == selector
 
 
 def test_values_that_do_not_fit_their_abi_type_are_refused() -> None:
@@ -59,7 +69,7 @@ def test_values_that_do_not_fit_their_abi_type_are_refused() -> None:
         calldata.check_margin_call(1 << 64, 1, 1, proof)
     with pytest.raises(InputError, match="uint256"):
         calldata.abi_words([1 << 256])
-    with pytest.raises(InputError, match="takes 3 public signals"):
+    with pytest.raises(InputError, match="takes 4 public signals"):
         calldata.verify_proof_call(proof, load_public_signals(MUL / "public_1.json"))
 
 

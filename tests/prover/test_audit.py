@@ -45,7 +45,7 @@ def test_audit_passes_on_the_shipped_small_circuit(tmp_path: Path, keys: KeySet)
     assert out.read_text().rstrip().splitlines()[-1] == report["verdict"]
     checks = {check["key"]: check for check in report["checks"]}
     assert list(checks) == ["build", "keys", "facts", "differential", "cheats", "mutation", "static"]
-    assert checks["facts"]["data"]["public_signals"] == ["main.snapshot_root", "main.account_commitment",
+    assert checks["facts"]["data"]["public_signals"] == ["main.snapshot_root", "main.account_root", "main.holder",
                                                          "main.threshold_bps"]
     assert checks["differential"]["data"]["accounts"] >= 24 and checks["differential"]["data"]["compared"] > 0
     assert checks["cheats"]["data"]["probes"] > 0 and checks["mutation"]["data"]["free_wires"] == []

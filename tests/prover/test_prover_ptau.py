@@ -28,11 +28,13 @@ def header(n_constraints: int, n_public: int) -> R1csHeader:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh home directory (so a fresh ~/.cache/zkmargin), with $ZKMARGIN_PTAU unset."""
+    """A fresh home directory (so a fresh ~/.cache/zkmargin), with $ZKMARGIN_PTAU unset and no
+    shared dev ptau beside the checkout."""
     with pytest.MonkeyPatch.context() as patch:
         fresh = tmp_path_factory.mktemp("home")
         patch.setenv("HOME", str(fresh))
         patch.delenv(PTAU_ENV, raising=False)
+        patch.setattr("prover.ptau.SHARED_DEV_PTAU", fresh / "shared" / "dev_bn128_17.ptau")
         yield fresh
 
 
@@ -62,6 +64,16 @@ def test_missing_ptau_is_generated_into_the_cache_with_a_warning(
     stderr = capfd.readouterr().err
     assert "INSECURE DEVELOPMENT POWERS OF TAU" in stderr
     assert "snarkjs powersoftau prepare phase2: finished in" in stderr
+
+
+def test_shared_dev_ptau_of_make_demo_is_found_before_any_generation(
+    small_ptau: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("prover.ptau.SHARED_DEV_PTAU", small_ptau)
+    monkeypatch.setattr("prover.ptau.dev_ptau_dir", lambda: small_ptau.parent / "elsewhere")
+    capfd.readouterr()
+    assert resolve_ptau(SMALL_POWER) == small_ptau
+    assert capfd.readouterr().err == ""
 
 
 def test_cached_dev_ptau_serves_smaller_circuits_silently(

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from prover.binfile import read_section_table
 from prover.build import CircuitBuild
 from prover.ptau import required_power
-from prover.setup import DEV_KEY_BEACON, KeySet, setup_keys
+from prover.setup import DEV_KEY_BEACON, KeySet, read_keys, setup_keys
 from prover.snarkjs import prove, verify
 from prover.witness import InputValue, WitnessCalculator, write_wtns
+from zkmargin.cli import main
 from zkmargin.errors import ProverError
 
 ZKEY_GROTH16_HEADER = 2
@@ -148,3 +152,40 @@ def test_verify_raises_when_snarkjs_cannot_read_the_input(
     proof, public = toy_proof
     with pytest.raises(ProverError, match="Cannot convert x to a BigInt"):
         verify(toy_keys.vk, proof, ["x", *public[1:]])
+
+
+KEY_CORRUPTIONS: dict[str, Callable[[Path], None]] = {
+    "manifest not JSON": lambda d: (d / "manifest.json").write_text("{not json"),
+    "manifest a list": lambda d: (d / "manifest.json").write_text("[1, 2]"),
+    "manifest of another circuit": lambda d: (d / "manifest.json").write_text('{"circuit_id": "cross_small"}'),
+    "manifest a folder": lambda d: ((d / "manifest.json").unlink(), (d / "manifest.json").mkdir()),
+    "manifest a FIFO": lambda d: ((d / "manifest.json").unlink(), os.mkfifo(d / "manifest.json")),
+    "zkey truncated": lambda d: (d / "portfolio_small.zkey").write_bytes((d / "portfolio_small.zkey").read_bytes()[:1000]),
+    "zkey missing": lambda d: (d / "portfolio_small.zkey").unlink(),
+    "vk replaced": lambda d: (d / "verification_key.json").write_text('{"protocol": "groth16"}'),
+}
+
+
+@pytest.mark.parametrize("corrupt", KEY_CORRUPTIONS.values(), ids=KEY_CORRUPTIONS.keys())
+def test_keys_that_do_not_match_their_manifest_are_refused_in_one_line(
+    keys: KeySet, tmp_path: Path, corrupt: Callable[[Path], None]
+) -> None:
+    copy = tmp_path / "keys"
+    shutil.copytree(keys.zkey.parent, copy)
+    corrupt(copy)
+    with pytest.raises(ProverError) as refused:
+        read_keys(copy, "portfolio_small", hint="run setup")
+    assert "\n" not in str(refused.value) and "run setup" in str(refused.value)
+
+
+def test_prove_with_a_replaced_zkey_exits_2_before_proving(keys: KeySet, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    build = tmp_path / "build"
+    shutil.copytree(keys.zkey.parent, build / "keys" / "portfolio_small")
+    KEY_CORRUPTIONS["zkey truncated"](build / "keys" / "portfolio_small")
+    monkeypatch.setenv("ZKMARGIN_BUILD", str(build))
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    result = CliRunner().invoke(main, ["prove", str(examples / "hedged_market_maker.json"),
+                                       str(examples / "snapshot_span16.json"), "-o", str(tmp_path / "p.json")])
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "zkey_sha256" in result.stderr

@@ -155,7 +155,7 @@ def test_load_json_rejects_bad_files(tmp_path: Path, content: bytes) -> None:
 
 
 def test_load_json_reports_missing_files(tmp_path: Path) -> None:
-    with pytest.raises(VerificationError, match="cannot read"):
+    with pytest.raises(VerificationError, match="absent.json: no such file"):
         load_json(tmp_path / "absent.json", "vk")
 
 

@@ -1,7 +1,7 @@
 """The ``zkmargin`` command line: one command per module, one error path.
 
-Every :class:`~zkmargin.errors.ZkMarginError` leaves as one line on stderr (``error: ...``) with
-exit code 2; commands that answer a yes/no question (``margin``, ``verify``) exit 1 for "no".
+Every :class:`~zkmargin.errors.ZkMarginError` and every usage error (a missing argument, a folder
+where a file is expected) leaves as one line on stderr (``error: ...``) with exit code 2; commands that answer a yes/no question (``margin``, ``verify``) exit 1 for "no".
 Heavy imports (prover, verifier, numpy) happen inside the commands.
 """
 
@@ -26,6 +26,10 @@ class ZkMarginGroup(click.Group):
         except ZkMarginError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(ERROR_EXIT)
+        except click.UsageError as e:  # one line too, instead of click's usage block
+            where = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
+            click.echo(f"error: {e.format_message()}{where}", err=True)
+            ctx.exit(e.exit_code)
 
 
 @click.group(cls=ZkMarginGroup)
@@ -35,11 +39,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_solidity, margin, prove, report,
-                              schema, serve, setup, snapshot, venue, verify)
+    from zkmargin.cli import (audit, batch, build, calldata, ceremony, demo, export_snarkjs, export_solidity, gate,
+                              margin, prove, report, schema, serve, setup, snapshot, venue, verify)
 
     for module in (schema, snapshot, margin, report, venue, build, setup, prove, verify, demo, export_solidity,
-                   calldata, batch, audit, ceremony, serve):
+                   export_snarkjs, calldata, gate, batch, audit, ceremony, serve):
         main.add_command(module.command)
 
 

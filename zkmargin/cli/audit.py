@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -39,7 +38,11 @@ def command(model: str, profile: str, ptau: Path | None, accounts: int, seed: in
     """Print the report (or write it with -o); exit 0 iff every check passes, 1 otherwise."""
     from prover.audit.report import to_json, to_markdown
     from prover.audit.runner import AuditOptions, run_audit
+    from zkmargin.files import check_output_file
+    from zkmargin.io import dump_json, write_atomic
 
+    if out is not None:
+        check_output_file(out)
     defaults = AuditOptions()
     options = AuditOptions(
         model=model, profile=profile, accounts=accounts, seed=seed, keys_dir=keys_dir, ptau=ptau,
@@ -50,9 +53,8 @@ def command(model: str, profile: str, ptau: Path | None, accounts: int, seed: in
     if out is None:
         click.echo(markdown, nl=False)
     else:
-        out.write_text(markdown, encoding="utf-8")
-        out.with_suffix(".json").write_text(json.dumps(to_json(report), indent=2) + "\n",
-                                            encoding="utf-8")
+        write_atomic(out, markdown)
+        dump_json(to_json(report), out.with_suffix(".json"))
         click.echo(f"wrote {out} and {out.with_suffix('.json')}")
         click.echo(report.verdict)
     if not report.passed:

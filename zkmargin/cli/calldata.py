@@ -35,8 +35,8 @@ def command(proof: Path, public: Path | None, function: str | None) -> None:
     elif function == "verifyProof":
         click.echo("0x" + calldata.verify_proof_call(points, signals).hex())
     elif bundle is None:
-        raise InputError("--function checkMargin needs a proof bundle (its epoch is an argument), not --public")
+        raise InputError("--function checkMargin needs a proof bundle (its epoch and holder are arguments), not --public")
     else:
         named = bundle.public_signals
-        call = calldata.check_margin_call(bundle.epoch, int(named.account_commitment), int(named.threshold_bps), points)
+        call = calldata.check_margin_call(bundle.epoch, int(named.holder), int(named.threshold_bps), points)
         click.echo("0x" + call.hex())

@@ -107,8 +107,9 @@ def verify(directory: Path) -> None:
 def export(directory: Path, out: Path | None) -> None:
     """Verify, then write <circuit>.zkey, verification_key.json and manifest.json."""
     from prover.ceremony import Ceremony
+    from zkmargin.files import check_output_dir
     from zkmargin.paths import keys_dir
 
     ceremony = Ceremony(directory)
-    keys = ceremony.export(out or keys_dir(ceremony.circuit_id))
+    keys = ceremony.export(check_output_dir(out or keys_dir(ceremony.circuit_id)))
     click.echo(f"{keys.circuit_id}: {keys.zkey}, {keys.vk}, {keys.manifest_path}")

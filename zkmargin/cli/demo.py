@@ -28,7 +28,10 @@ def _step(name: str, fn: Callable[[], T]) -> T:
 @ptau_option
 @click.option("-o", "--out-dir", default="out/demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Where the epoch and the bundles are written.")
-def command(profile: str, ptau: Path | None, out_dir: Path) -> None:
+@click.option("--onchain", is_flag=True,
+              help="Instead: a venue epoch, a healthy and a delinquent trader through the margin-call lifecycle "
+                   "on a local EVM (small profile; needs the evm extra).")
+def command(profile: str, ptau: Path | None, out_dir: Path, onchain: bool) -> None:
     """The example venue publishes epoch 1 over examples/ledger.jsonl; every healthy account proves
     and a lender's policy verifies it; the insolvent account, and the same account with its losing
     positions dropped from its statement, cannot prove."""
@@ -43,6 +46,11 @@ def command(profile: str, ptau: Path | None, out_dir: Path) -> None:
     from zkmargin.venue import build_epoch, generate_key, publish, read_ledger, save_key
 
     circuit = MarginCircuit.named("portfolio", profile)
+    if onchain:
+        from zkmargin.onchain_demo import demo_keys, lifecycle_demo
+
+        lifecycle_demo(_step("keys of portfolio_small", lambda: demo_keys(ptau)), out_dir / "contracts", click.echo)
+        return
     snapshot = load_model(RiskSnapshot, EXAMPLES / "snapshot_span16.json")
     build = _step(f"build {circuit.circuit_id}", circuit.build)
     click.echo(f"   {build.n_constraints:,} constraints")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from zkmargin.cli.options import threshold_option
+from zkmargin.cli.options import MODELS, threshold_option
 
 
 @click.command("margin", short_help="Compute margin of ACCOUNT under SNAPSHOT.")
@@ -19,7 +19,7 @@ from zkmargin.cli.options import threshold_option
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 @threshold_option
 @click.option("--model", default="portfolio", show_default=True,
-              type=click.Choice(["portfolio", "cross", "isolated", "all"]),
+              type=click.Choice([*MODELS, "all"]),
               help="Margin model; 'all' compares the three side by side.")
 @click.option("--json", "as_json", is_flag=True, help="Print every intermediate as JSON (integers, fixed point).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
@@ -28,6 +28,7 @@ def command(account: Path, snapshot: Path, threshold_bps: int, model: str, as_js
     """Print the breakdown (or the comparison) and exit 0 if healthy, 1 if not."""
     from zkmargin.book import resolve
     from zkmargin.errors import InputError
+    from zkmargin.files import check_output_file
     from zkmargin.io import load_account, load_model
     from zkmargin.margin import compare, margin_model
     from zkmargin.models import RiskSnapshot
@@ -35,6 +36,8 @@ def command(account: Path, snapshot: Path, threshold_bps: int, model: str, as_js
     from zkmargin.portfolio import MarginResult
     from zkmargin.report import breakdown, comparison_table, health_line, isolated_breakdown, result_json
 
+    if plot is not None:
+        check_output_file(plot, "--plot")
     acc = load_account(account)
     snap = load_model(RiskSnapshot, snapshot)
     book = resolve(acc, snap)

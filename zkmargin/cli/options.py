@@ -22,8 +22,10 @@ methodology_option = click.option(
 threshold_option = click.option(
     "--threshold", "threshold_bps", default=10_000, show_default=True, type=click.IntRange(0, 2**20 - 1),
     help="Claimed health in bps of MM: 10000 means equity >= 1.00 x MM.")
+MODELS = ("portfolio", "cross", "isolated")
+"""The margin models, each with its circuit: the only values ``--model`` takes."""
 model_option = click.option(
-    "--model", default="portfolio", show_default=True, type=click.Choice(["portfolio", "cross", "isolated"]),
+    "--model", default="portfolio", show_default=True, type=click.Choice(MODELS),
     help="Margin model of the circuit.")
 ptau_option = click.option(
     "--ptau", type=click.Path(dir_okay=False, path_type=Path), envvar="ZKMARGIN_PTAU",

@@ -29,10 +29,12 @@ def command(statement: Path, snapshot: Path, epoch_file: Path, out: Path, model:
     from prover.margin import MarginProver, load_keys
     from zkmargin.commitment import SnapshotCommitment
     from zkmargin.errors import BelowMarginError, InputError
+    from zkmargin.files import check_output_file
     from zkmargin.io import load_model, save_model
     from zkmargin.models import Epoch, RiskSnapshot, Statement
     from zkmargin.profiles import get_profile
 
+    check_output_file(out)
     st = load_model(Statement, statement)
     snap = load_model(RiskSnapshot, snapshot)
     epoch = load_model(Epoch, epoch_file)
@@ -45,9 +47,10 @@ def command(statement: Path, snapshot: Path, epoch_file: Path, out: Path, model:
         raise InputError(f"{epoch_file}: the venue publishes no snapshot root for profile {profile}")
     if SnapshotCommitment(snap, get_profile(profile)).root != signed:
         raise InputError(f"{snapshot}: not the snapshot the venue signed for epoch {epoch.epoch} (profile {profile})")
-    out.parent.mkdir(parents=True, exist_ok=True)
     circuit = MarginCircuit.named(model, profile)
     prover = MarginProver(circuit, load_keys(circuit), backend)
+    click.echo(f"prove {circuit.circuit_id}: keys checked; engine, witness, then the Groth16 proof ({backend}, "
+               "a few seconds)", err=True)
     try:
         bundle = prover.prove(st, snap, threshold_bps)
     except BelowMarginError as e:

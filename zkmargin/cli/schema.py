@@ -16,6 +16,8 @@ import click
 def command(name: str | None, out_dir: Path | None) -> None:
     """Print the JSON Schema of one model (or all of them)."""
     from zkmargin.bundle import ProofBundle
+    from zkmargin.files import check_output_dir
+    from zkmargin.io import dump_json
     from zkmargin.market import Market
     from zkmargin.methodology import Methodology
     from zkmargin.models import Account, Epoch, LedgerEntry, RiskSnapshot, Statement
@@ -27,7 +29,7 @@ def command(name: str | None, out_dir: Path | None) -> None:
     if out_dir is None:
         click.echo(json.dumps(schemas[name] if name else schemas, indent=2))
         return
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out_dir)
     for k, s in schemas.items():
-        (out_dir / f"{k}.schema.json").write_text(json.dumps(s, indent=2) + "\n")
+        dump_json(s, out_dir / f"{k}.schema.json")
         click.echo(f"wrote {out_dir / f'{k}.schema.json'}")

@@ -20,10 +20,12 @@ def command() -> None:
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Snapshot JSON to write.")
 def build(market: Path, methodology: str, out: Path) -> None:
     """Quantize Black-76 / linear risk arrays into the canonical integer snapshot."""
+    from zkmargin.files import check_output_file
     from zkmargin.io import save_model
     from zkmargin.methodology import load_methodology
     from zkmargin.snapshot_builder import build_snapshot, load_market
 
+    check_output_file(out)
     method = load_methodology(methodology)
     snap = build_snapshot(load_market(market), method)
     save_model(snap, out)

@@ -40,11 +40,13 @@ def keygen(prefix: Path, force: bool) -> None:
 @click.option("-o", "--out", required=True, type=File, help="Ledger JSONL to write.")
 def ledger(snapshot: Path, count: int, seed: int, out: Path) -> None:
     """Random accounts over the snapshot's instruments, some with a debt: one JSON object a line."""
+    from zkmargin.files import check_output_file
     from zkmargin.io import load_model, write_atomic
     from zkmargin.models import RiskSnapshot
     from zkmargin.venue import random_ledger
 
     snap = load_model(RiskSnapshot, snapshot)
+    check_output_file(out)
     write_atomic(out, "".join(json.dumps(line) + "\n" for line in random_ledger(snap, count, seed=seed)))
     click.echo(f"wrote {out}: {count} accounts")
 
@@ -62,10 +64,12 @@ def ledger(snapshot: Path, count: int, seed: int, out: Path) -> None:
 def publish(ledger: Path, snapshot: Path, epoch: int, key_file: Path, out: Path, workers: int | None) -> None:
     """LEDGER: JSONL, one account a line: account_id, holder (EVM address), positions, balances."""
     from zkmargin.errors import InputError
+    from zkmargin.files import check_output_dir
     from zkmargin.io import load_model
     from zkmargin.models import RiskSnapshot
     from zkmargin.venue import build_epoch, load_private_key, publish as write_epoch, read_ledger
 
+    check_output_dir(out)
     key = load_private_key(key_file)
     snap = load_model(RiskSnapshot, snapshot)
     if snap.epoch != epoch:
