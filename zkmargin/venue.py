@@ -66,6 +66,8 @@ def save_key(key: Ed25519PrivateKey, private_path: Path, public_path: Path) -> N
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """The venue's private key from a PEM file (InputError naming the file if it is not one)."""
     data = read_input(path, "venue key")
+    if not data.startswith(b"-----BEGIN PRIVATE KEY-----"):
+        raise InputError(f"{path}: not a PKCS#8 PEM private key (run `zkmargin venue keygen`)")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as e:
@@ -217,6 +219,18 @@ def _check_entries(entries: Sequence[LedgerEntry], snapshot: RiskSnapshot) -> No
                                  f"0..{n_assets - 1}")
 
 
+def check_ledger(entries: Iterable[LedgerEntry], snapshot: RiskSnapshot) -> list[LedgerEntry]:
+    """The ledger's accounts in tree order (ascending ``account_id``), each checked against the
+    snapshot and the leaf layout; InputError names the first offending line."""
+    accounts = sorted(entries, key=lambda e: e.account_id)
+    if not accounts:
+        raise InputError("the ledger holds no accounts: nothing to publish")
+    _check_entries(accounts, snapshot)
+    if len(accounts) > 4**ACCOUNT_TREE_DEPTH:
+        raise InputError(f"{len(accounts)} accounts exceed the account tree ({4**ACCOUNT_TREE_DEPTH})")
+    return accounts
+
+
 def snapshot_roots(snapshot: RiskSnapshot) -> dict[str, int]:
     """The snapshot's root under every profile it fits (a profile it does not fit is left out)."""
     roots = {}
@@ -237,12 +251,7 @@ def build_epoch(entries: Iterable[LedgerEntry], snapshot: RiskSnapshot, key: Ed2
     Accounts are placed in ascending ``account_id`` order. ``workers`` processes hash the leaves
     (default: the CPU count, used only when there are thousands of accounts).
     """
-    accounts = sorted(entries, key=lambda e: e.account_id)
-    if not accounts:
-        raise InputError("the ledger holds no accounts: nothing to publish")
-    _check_entries(accounts, snapshot)
-    if len(accounts) > 4**ACCOUNT_TREE_DEPTH:
-        raise InputError(f"{len(accounts)} accounts exceed the account tree ({4**ACCOUNT_TREE_DEPTH})")
+    accounts = check_ledger(entries, snapshot)
     epoch = snapshot.epoch
     salts = [derive_salt(key, e.account_id, epoch) for e in accounts]
     leaves = _map(_leaf, [(epoch, e.holder, s, LeafBook.of(e)) for e, s in zip(accounts, salts)], workers)

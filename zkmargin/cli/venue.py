@@ -67,7 +67,7 @@ def publish(ledger: Path, snapshot: Path, epoch: int, key_file: Path, out: Path,
     from zkmargin.files import check_output_dir
     from zkmargin.io import load_model
     from zkmargin.models import RiskSnapshot
-    from zkmargin.venue import build_epoch, load_private_key, publish as write_epoch, read_ledger
+    from zkmargin.venue import build_epoch, check_ledger, load_private_key, publish as write_epoch, read_ledger
 
     check_output_dir(out)
     key = load_private_key(key_file)
@@ -77,8 +77,9 @@ def publish(ledger: Path, snapshot: Path, epoch: int, key_file: Path, out: Path,
     if (out / "epoch.json").exists():
         raise InputError(f"{out / 'epoch.json'} exists: an epoch is published once (choose another folder)")
     started = time.monotonic()
-    click.echo(f"reading {ledger} and hashing the account tree ...", err=True)
-    built = build_epoch(read_ledger(ledger), snap, key, workers=workers)
+    entries = check_ledger(read_ledger(ledger), snap)
+    click.echo(f"hashing the account tree of {len(entries)} accounts ...", err=True)
+    built = build_epoch(entries, snap, key, workers=workers)
     click.echo(f"writing {built.epoch.accounts} statements ...", err=True)
     path = write_epoch(built, out)
     e = built.epoch
