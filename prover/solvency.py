@@ -104,7 +104,7 @@ def batch_inputs(job: BatchJob, commitment: SnapshotCommitment, model: str, batc
         "chain_out": job.state_out.commitment(),
         "tree_accounts": job.state_in.tree_accounts,
         "start": start,
-        "totals_in": job.state_in.totals.fields(),
+        "totals_in": list[Signal](job.state_in.totals.fields()),
         "salt_in": job.state_in.salt,
         "salt_out": job.state_out.salt,
         **{k: [row[k] for row in rows] for k in rows[0]},

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from zkmargin import fixedpoint as fp
+from zkmargin.account_tree import ACCOUNT_TREE_DEPTH
 from zkmargin.book import resolve
 from zkmargin.margin import margin_model
 from zkmargin.models import Account, RiskSnapshot
@@ -35,6 +36,13 @@ FULL_MM_BPS = 10_000
 #: Models the solvency circuit supports (one collateral pool per account; ``PoolMargin``).
 SOLVENCY_MODELS = ("portfolio", "cross")
 SALT_DOMAIN = b"zkmargin/solvency-chain/v1"
+
+# Shortfall's range check: |equity - mm| < 2**(HEALTH_BITS - 1); totals over a full account tree
+# (4**10 accounts) stay far below the field (no wrap-around in the running sums).
+_GAP = fp.MAGNITUDES["|equity|"] + fp.MAGNITUDES["MM = IM * mm_factor_bps"]
+if _GAP >= 1 << (fp.HEALTH_BITS - 1) or _GAP << (2 * ACCOUNT_TREE_DEPTH) >= 1 << 250:
+    raise ValueError(f"|equity - MM| needs {_GAP.bit_length()} bits: Shortfall's HEALTH_BITS={fp.HEALTH_BITS} "
+                     "or the totals' field room is exceeded")
 
 
 def shortfall(equity: int, mm: int) -> int:

@@ -17,7 +17,6 @@ from pydantic import Field, field_validator
 from zkmargin.bundle import Backend, Groth16Proof
 from zkmargin.models.types import StrictModel
 
-SOLVENCY_SCHEMA_VERSION = 1
 MANIFEST_NAME = "solvency.json"
 
 
@@ -25,7 +24,7 @@ class SolvencyBatchProof(StrictModel):
     """One batch proof of the chain; public signals in circuit order (snapshot_root, account_root,
     chain_in, chain_out), decimal strings."""
 
-    schema_version: Literal[1] = SOLVENCY_SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     circuit_id: str
     index: int = Field(ge=0, lt=4**10)
     vk_fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -47,7 +46,7 @@ class SolvencyBatchProof(StrictModel):
 class SolvencyManifest(StrictModel):
     """What the chain claims: the epoch, the circuit and the totals (EQUITY_SCALE integers and USD)."""
 
-    schema_version: Literal[1] = SOLVENCY_SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     venue: str = Field(max_length=200)
     epoch: int = Field(ge=0, lt=2**64)
     circuit_id: str
