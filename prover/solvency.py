@@ -24,7 +24,7 @@ from prover.backends import ProvingBackend, proving_backend
 from prover.batch_pool import run_pool
 from prover.circuits import WarmWitness
 from prover.margin import load_keys
-from prover.setup import KeySet
+from prover.setup import MANIFEST_NAME, KeySet
 from prover.solvency_circuit import SolvencyCircuit
 from verifier import load_verifying_key, parse_proof, verify
 from verifier.batch import verify_batch
@@ -228,6 +228,9 @@ def plan_solvency(epoch_dir: Path, ledger: Path, snapshot_path: Path, out_dir: P
         empty = range(k * batch + len(chunk), (k + 1) * batch)
         jobs.append(BatchJob(k, tree.root, tuple(s.model_dump_json() for s in chunk),
                              tuple(tree.proof(i).siblings for i in empty), states[k], states[k + 1]))
+    if not (circuit.keys_dir() / MANIFEST_NAME).is_file():
+        raise ProverError(f"no keys for {circuit.circuit_id}: run `zkmargin venue setup-solvency --model {model} "
+                          f"--profile {profile} --batch {batch}` first")
     circuit.build()
     keys = load_keys(circuit)
     spec = SolvencySpec(circuit, keys, snapshot.model_dump_json(), backend, epoch.venue)

@@ -32,9 +32,9 @@ from verifier import load_verifying_key
 from verifier.solvency import check_solvency, load_chain
 from zkmargin.cli import main
 from zkmargin.errors import VerificationError
-from zkmargin.io import load_model, save_model
+from zkmargin.io import load_model, parse_model, save_model
 from zkmargin.models import Epoch, RiskSnapshot, Statement
-from zkmargin.solvency import Totals, engine_totals
+from zkmargin.solvency import Totals, account_margin, engine_totals
 from zkmargin.solvency_files import SolvencyBatchProof, SolvencyManifest, batch_path, manifest_path
 from zkmargin.venue import build_epoch, public_key_hex, publish, random_ledger, read_ledger
 
@@ -219,12 +219,17 @@ def worker(chain: Chain) -> SolvencyWorker:
 
 
 def test_a_batch_that_skips_a_leaf_links_to_nothing(chain: Chain, worker: SolvencyWorker, parts, venue: Venue,  # type: ignore[no-untyped-def]
-                                                    solvency_keys: KeySet) -> None:
+                                                    solvency_keys: KeySet, snapshot: RiskSnapshot) -> None:
     # a real proof of leaves 3 and 4 after the first batch's totals: the circuit starts it at 3,
     # so its chain_in commits to next = 3, not to the first batch's next = 2
     jobs = chain.plan.jobs
-    skipping = BatchJob(1, jobs[1].account_root, jobs[1].statements_json[1:] + jobs[2].statements_json[:1], (),
-                        replace(jobs[1].state_in, next=3), jobs[1].state_out)
+    leaves = jobs[1].statements_json[1:] + jobs[2].statements_json[:1]
+    state_in = replace(jobs[1].state_in, next=3)
+    totals = state_in.totals
+    for text in leaves:
+        totals = totals.add(*account_margin(parse_model(Statement, text, source="leaf").account, snapshot,
+                                            chain.plan.spec.circuit.profile, "portfolio"))
+    skipping = BatchJob(1, jobs[1].account_root, leaves, (), state_in, replace(jobs[1].state_out, next=5, totals=totals))
     batches = list(parts[1])
     batches[1] = worker.prove(skipping)
     assert "batch 1: chain_in is not the previous chain_out" in refusal(parts, venue, solvency_keys, batches=batches)

@@ -1,4 +1,5 @@
-"""``zkmargin venue prove-solvency`` / ``verify-solvency``: every account of an epoch, margined and totalled."""
+"""``zkmargin venue setup-solvency`` / ``prove-solvency`` / ``verify-solvency``: every account of an
+epoch, margined and totalled."""
 
 from __future__ import annotations
 
@@ -6,10 +7,29 @@ from pathlib import Path
 
 import click
 
-from zkmargin.cli.options import backend_option, profile_option
+from zkmargin.cli.options import backend_option, profile_option, ptau_option
 
 File = click.Path(dir_okay=False, path_type=Path)
 Folder = click.Path(file_okay=False, path_type=Path)
+model_option = click.option("--model", default="portfolio", show_default=True, type=click.Choice(["portfolio", "cross"]),
+                            help="Margin model (the shared-collateral models).")
+batch_option = click.option("--batch", "batch", default=2, show_default=True, type=click.IntRange(1, 64),
+                            help="Accounts per batch proof (a circuit of zkmargin.circuitgen.SOLVENCY_MAINS).")
+
+
+@click.command("setup-solvency", short_help="Make the keys of a solvency batch circuit.")
+@model_option
+@profile_option
+@batch_option
+@ptau_option
+def setup_solvency(model: str, profile: str, batch: int, ptau: Path | None) -> None:
+    """groth16 setup + one contribution + beacon + zkey verify of the batch circuit; writes a key manifest."""
+    from prover.margin import setup_circuit
+    from prover.solvency_circuit import SolvencyCircuit
+
+    keys = setup_circuit(SolvencyCircuit.sized(model, profile, batch), ptau)
+    state = "cached" if keys.cached else f"made in {keys.seconds:.1f} s"
+    click.echo(f"{keys.circuit_id}: keys {state} -> {keys.zkey.parent}")
 
 
 @click.command("prove-solvency", short_help="Prove every account of an epoch margined, with the totals.")
@@ -17,11 +37,9 @@ Folder = click.Path(file_okay=False, path_type=Path)
 @click.argument("ledger", type=File)
 @click.argument("snapshot", type=File)
 @click.option("-o", "--out", required=True, type=Folder, help="Folder of the chain (public): batch files + solvency.json.")
-@click.option("--model", default="portfolio", show_default=True, type=click.Choice(["portfolio", "cross"]),
-              help="Margin model.")
+@model_option
 @profile_option
-@click.option("--batch", "batch", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Accounts per batch proof (a circuit of zkmargin.circuitgen.SOLVENCY_MAINS).")
+@batch_option
 @click.option("--insurance-fund", "fund", help="USD (decimal): claim, checked by verifiers, that it covers the total shortfall.")
 @backend_option
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes proving batches (default: CPU count).")

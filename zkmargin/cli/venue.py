@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from zkmargin.cli.solvency import prove_solvency, verify_solvency
+from zkmargin.cli.solvency import prove_solvency, setup_solvency, verify_solvency
 
 File = click.Path(dir_okay=False, path_type=Path)
 
@@ -84,5 +84,5 @@ def publish(ledger: Path, snapshot: Path, epoch: int, key_file: Path, out: Path,
                f"snapshot roots for {', '.join(sorted(e.snapshot_roots))} ({time.monotonic() - started:.1f} s); "
                f"statements in {out / 'statements'} (private: send each to its holder only)")
 
-command.add_command(prove_solvency)
-command.add_command(verify_solvency)
+for solvency_command in (setup_solvency, prove_solvency, verify_solvency):
+    command.add_command(solvency_command)
