@@ -97,14 +97,17 @@ def verify_solvency(folder: Path, epoch_file: Path, venue_key: str, vk: Path | N
 
 
 def _totals_text(manifest: object) -> str:
-    """The published totals in USD, and the insurance-fund claim."""
+    """The published totals in USD rounded to the cent (exact integers in solvency.json), and the
+    insurance-fund claim."""
+    from decimal import Decimal
+
     from zkmargin import fixedpoint as fp
     from zkmargin.solvency import Totals
     from zkmargin.solvency_files import SolvencyManifest
 
     assert isinstance(manifest, SolvencyManifest)
     t = Totals.from_json(manifest.totals)
-    usd = lambda x: f"{fp.format_decimal(x, fp.EQUITY_SCALE)} USD"  # noqa: E731
+    usd = lambda x: f"{(Decimal(x) / fp.EQUITY_SCALE).quantize(Decimal('0.01')):,} USD"  # noqa: E731
     lines = [f"accounts: {t.accounts}, below maintenance margin: {t.below}",
              f"total equity: {usd(t.equity)}, total MM: {usd(t.mm)}",
              f"total shortfall of accounts below MM: {usd(t.shortfall)}"]
