@@ -35,7 +35,7 @@ from zkmargin.errors import VerificationError
 from zkmargin.io import load_model, parse_model, save_model
 from zkmargin.models import Epoch, RiskSnapshot, Statement
 from zkmargin.solvency import Totals, account_margin, engine_totals
-from zkmargin.solvency_files import SolvencyBatchProof, SolvencyManifest, batch_path, manifest_path
+from zkmargin.solvency_files import SolvencyBatchProof, SolvencyManifest, manifest_path
 from zkmargin.venue import build_epoch, public_key_hex, publish, random_ledger, read_ledger
 
 ACCOUNTS = 25
@@ -117,6 +117,12 @@ def chain(venue: Venue, solvency_keys: KeySet, tmp_path_factory: pytest.TempPath
                                        str(SNAPSHOT), "-o", str(out), "--workers", "2"])
     assert result.exit_code == 0, result.output
     return Chain(out, plan, first, killed, result.output)
+
+
+def test_the_batch_circuit_s_constraint_count_is_pinned(solvency_keys: KeySet) -> None:
+    # docs/solvency.md: 3,060 per batch + 18,642 per account; B = 4 (77,628) fits 2**17
+    build = SolvencyCircuit.sized("portfolio", "small", 2).build()
+    assert (build.n_constraints, build.n_public) == (40_344, 4)
 
 
 def verify_cli(folder: Path, venue: Venue, *extra: str) -> tuple[int, str]:
