@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from zkmargin.cli.solvency import prove_solvency, setup_solvency, verify_solvency
+
 File = click.Path(dir_okay=False, path_type=Path)
 
 
@@ -86,3 +88,6 @@ def publish(ledger: Path, snapshot: Path, epoch: int, key_file: Path, out: Path,
     click.echo(f"wrote {path}: {e.venue} epoch {e.epoch}, {e.accounts} accounts, account root {e.account_root}, "
                f"snapshot roots for {', '.join(sorted(e.snapshot_roots))} ({time.monotonic() - started:.1f} s); "
                f"statements in {out / 'statements'} (private: send each to its holder only)")
+
+for solvency_command in (setup_solvency, prove_solvency, verify_solvency):
+    command.add_command(solvency_command)
