@@ -107,6 +107,14 @@ def chain(artifacts: dict[str, dict[str, Any]], epoch_tree: EpochTree) -> Chain:
 
 
 @pytest.fixture(scope="session")
+def epoch_file(epoch_tree: EpochTree, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The venue's epoch.json, as the trader and the relayer hold it."""
+    path = tmp_path_factory.mktemp("venue") / "epoch.json"
+    path.write_text(epoch_tree.epoch.model_dump_json())
+    return path
+
+
+@pytest.fixture(scope="session")
 def bundle_file(bundle: ProofBundle, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("bundle") / "proof.json"
     path.write_text(bundle.model_dump_json())
@@ -114,9 +122,9 @@ def bundle_file(bundle: ProofBundle, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="session")
-def accepted(chain: Chain, bundle_file: Path) -> TxReceipt:
+def accepted(chain: Chain, bundle_file: Path, epoch_file: Path) -> TxReceipt:
     """The first valid checkMargin transaction (records the proven threshold)."""
-    data = cli(["calldata", str(bundle_file), "--function", "checkMargin"]).strip()
+    data = cli(["calldata", str(bundle_file), "--function", "checkMargin", "--epoch-file", str(epoch_file)]).strip()
     return chain.send(chain.gate.address, data)
 
 

@@ -72,14 +72,15 @@ def test_selectors_are_those_of_the_compiled_contracts(artifacts: dict[str, dict
 def test_venue_publishes_trader_proves_gate_accepts(chain: Chain, accepted: TxReceipt, backend: Backend,
                                                     provers: dict[Backend, MarginProver],
                                                     statements: dict[str, Statement], snapshot: RiskSnapshot,
-                                                    tmp_path: Path) -> None:
+                                                    tmp_path: Path, epoch_file: Path) -> None:
     """The venue's epoch (published in ``chain``), a trader's statement, a real proof, the gate."""
     statement = statements["naked_short_calls"]
     bundle = provers[backend].prove(statement, snapshot, 12_000)
     assert bundle.prover_backend == backend and int(bundle.public_signals.holder) == statement.holder
     path = tmp_path / "proof.json"
     path.write_text(bundle.model_dump_json())
-    receipt = chain.send(chain.gate.address, cli(["calldata", str(path), "--function", "checkMargin"]).strip())
+    receipt = chain.send(chain.gate.address, cli(["calldata", str(path), "--function", "checkMargin",
+                                                  "--epoch-file", str(epoch_file)]).strip())
     assert receipt["status"] == 1
     (event,) = chain.gate.events.MarginChecked().process_receipt(receipt)
     assert dict(event["args"]) == {"epoch": statement.epoch, "holder": statement.holder,

@@ -15,7 +15,10 @@ File = click.Path(dir_okay=False, path_type=Path)
 @click.option("--function", "function", type=click.Choice(["verifyProof", "checkMargin"]),
               help="Print the whole ABI-encoded call (0x hex, selector + arguments) of the verifier's "
                    "verifyProof or of MarginGate.checkMargin.")
-def command(proof: Path, public: Path | None, function: str | None) -> None:
+@click.option("--epoch-file", "epoch_file", type=File,
+              help="checkMargin: the venue's epoch.json; the call's epoch is taken from it, and the bundle's "
+                   "claims (epoch, account root, signed snapshot root) must match it.")
+def command(proof: Path, public: Path | None, function: str | None, epoch_file: Path | None) -> None:
     """By default the verifier's arguments as `snarkjs zkey export soliditycalldata` prints them."""
     from verifier import load_proof, load_public_signals, parse_proof, parse_public_signals
     from zkmargin import calldata
@@ -36,7 +39,18 @@ def command(proof: Path, public: Path | None, function: str | None) -> None:
         click.echo("0x" + calldata.verify_proof_call(points, signals).hex())
     elif bundle is None:
         raise InputError("--function checkMargin needs a proof bundle (its epoch and holder are arguments), not --public")
+    elif epoch_file is None:
+        raise InputError("--function checkMargin needs --epoch-file (the call's epoch comes from the venue's file, "
+                         "not from the bundle's claim)")
     else:
+        from zkmargin.models import Epoch
+
+        epoch = load_model(Epoch, epoch_file)
         named = bundle.public_signals
-        call = calldata.check_margin_call(bundle.epoch, int(named.holder), int(named.threshold_bps), points)
+        signed_root = epoch.snapshot_roots.get(bundle.profile)
+        if bundle.epoch != epoch.epoch or int(named.account_root) != epoch.account_root or (
+                signed_root is None or int(named.snapshot_root) != signed_root):
+            raise InputError(f"{proof}: not a proof of {epoch.venue} epoch {epoch.epoch} (its epoch, account root or "
+                             f"snapshot root differs from {epoch_file})")
+        call = calldata.check_margin_call(epoch.epoch, int(named.holder), int(named.threshold_bps), points)
         click.echo("0x" + call.hex())
