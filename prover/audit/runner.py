@@ -113,19 +113,20 @@ def _witness_checks(target: AuditTarget, proven: CircuitBuild, options: AuditOpt
     if "differential" in wanted:
         results.append(differential(harness, checked))
     rich = richest(checked, options.probe_accounts)
+    warm, r1cs = WarmWitness(proven), read_r1cs(proven.r1cs)
     if "cheats" in wanted:
         progress("hint probes")
-        results.append(hint_probes(harness, rich))
+        results.append(hint_probes(warm, r1cs, rich))
     if "mutation" in wanted:
         progress("under-constraint scan of the O2 constraint system")
-        calculator = WarmWitness(proven).calculator
+        calculator = warm.calculator
         witnesses = []
         for case in rich:
             try:
                 witnesses.append(calculator.calculate(case.inputs))
             except WitnessError:
                 continue
-        results.append(under_constraint_scan(proven, read_r1cs(proven.r1cs), witnesses))
+        results.append(under_constraint_scan(proven, r1cs, witnesses))
     return results
 
 
