@@ -3,9 +3,10 @@
 Each mutant of :mod:`tests.mutation.mutants` is applied to a fresh copy of the project's tracked
 files (``git ls-files``, node_modules linked); then its suite runs in the copy: the named pytest
 files (``-x``, the ``slow``/``fuzz`` markers off) or, for circuit mutants, ``zkmargin audit
---circuits COPY/circuits --check differential --check cheats``. A mutant is killed when that run
-exits non-zero. The kill table is printed (Markdown) and, with ``--out``, written too. Exit 0 iff
-every mutant run was killed.
+--circuits COPY/circuits --check differential --check cheats`` with the copy's own build folder.
+A mutant is killed when a test fails (pytest exit 1) or the audit's verdict is FAIL; any other
+outcome (a collection error, a crash) is an error, not a kill. The kill table is printed
+(Markdown) and, with ``--out``, written too. Exit 0 iff every mutant run was killed.
 """
 
 from __future__ import annotations
@@ -55,16 +56,27 @@ def command(mutant: Mutant, root: Path) -> list[str]:
             *mutant.suite]
 
 
-def run(mutant: Mutant, scratch: Path) -> tuple[bool, str, float]:
-    """(killed, the last line of the run's output, seconds) of ``mutant`` in a fresh copy."""
+def run(mutant: Mutant, scratch: Path) -> tuple[str, str, float]:
+    """(killed / SURVIVED / error, the deciding line of the run's output, seconds) of ``mutant``
+    in a fresh copy."""
     root = project_copy(Path(tempfile.mkdtemp(prefix="mutant-", dir=scratch)))
     apply(mutant, root)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    audit = mutant.suite == ("audit",)
+    if audit:  # the copy's circuits compile into the copy, never into the shared build cache
+        env["ZKMARGIN_BUILD"] = str(root / "build")
     started = time.monotonic()
-    done = subprocess.run(command(mutant, root), cwd=root, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    done = subprocess.run(command(mutant, root), cwd=root, capture_output=True, text=True, env=env)
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     shutil.rmtree(root, ignore_errors=True)
-    return done.returncode != 0, (lines[-1] if lines else "")[:110], time.monotonic() - started
+    if audit:
+        killed = done.returncode == 1 and any(line.startswith("VERDICT: FAIL") for line in lines)
+        deciding = next((line for line in lines if "**OPEN**" in line), lines[-1] if lines else "")
+    else:
+        killed, deciding = done.returncode == 1, next(
+            (line for line in lines if line.startswith("FAILED ")), lines[-1] if lines else "")
+    status = "killed" if killed else "SURVIVED" if done.returncode == 0 else "error"
+    return status, deciding[:140], time.monotonic() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,15 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [m for m in MUTANTS if (not args.smoke or m.name in SMOKE)
               and (not args.only or any(m.name.startswith(prefix) for prefix in args.only))]
-    rows = ["| mutant | file | killed | by | seconds |", "|---|---|---|---|---|"]
+    rows = ["| mutant | file | outcome | deciding line | seconds |", "|---|---|---|---|---|"]
     killed = 0
     with tempfile.TemporaryDirectory(prefix="zkmargin-mutation-") as scratch:
         for mutant in chosen:
-            dead, last, seconds = run(mutant, Path(scratch))
-            killed += dead
+            status, deciding, seconds = run(mutant, Path(scratch))
+            killed += status == "killed"
             by = "audit" if mutant.suite == ("audit",) else "tests"
-            rows.append(f"| {mutant.name} | {mutant.path} | {'yes' if dead else '**SURVIVED**'} | "
-                        f"{by}: {last.replace('|', '/')} | {seconds:.0f} |")
+            rows.append(f"| {mutant.name} | {mutant.path} | {status} | "
+                        f"{by}: {deciding.replace('|', '/')} | {seconds:.0f} |")
             print(rows[-1], flush=True)
     summary = f"{killed} of {len(chosen)} mutants killed ({100 * killed / max(len(chosen), 1):.0f}%)"
     table = "\n".join([*rows, "", summary, ""])

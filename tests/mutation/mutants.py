@@ -81,7 +81,8 @@ shortened loop and a widened (wrapping) bit width."""
 ENGINE_MUTANTS = [
     _engine("split-top-tier-first", "terms.py", "        part = max(balance - lo, 0)\n",
             "        part = max(balance - lo - 1, 0)\n"),
-    _engine("split-no-cap", "terms.py", "            part = min(part, tier_from[t + 1] - lo)\n", ""),
+    _engine("split-no-cap", "terms.py", "            part = min(part, tier_from[t + 1] - lo)\n",
+            "            pass\n"),
     _engine("haircut-ignored", "terms.py", "sum(a * (fp.BPS - h) for a, h in zip(split, haircuts))",
             "sum(a * fp.BPS for a, h in zip(split, haircuts))"),
     _engine("debt-haircut", "terms.py", "asset.price * min(balance, 0) * fp.BPS",
