@@ -15,8 +15,9 @@ gets probed by declaring it (an undeclared hint is itself a finding). The kinds 
 * ``wrapped``: the field-wrapped negative ``r - v`` of the honest value ``v`` (``r - 1`` for a
   zero), alone and with the partner;
 * ``transfer``: one unit moved between two elements of a row (a split part moved into a full
-  lower tier overfills it; moved out of an empty one it wraps negative; a selector moved to
-  another group or asset slot);
+  better tier overfills it; moved out of an empty one it wraps negative; a selector moved to
+  another group or asset slot), and each element's value plus one moved to every other element
+  (it is left at -1, field-wrapped, with the row's sum kept);
 * ``double``: a selector row with its one set and a second one set too (double counting);
 * ``second_worst``: the scanning loss of a group set to its second-worst scenario loss, with the
   group requirement lowered to match.
@@ -220,13 +221,16 @@ def _rows(value: Signal) -> Iterator[tuple[Index, list[int]]]:
 
 
 def _transfer(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    """One unit moved where it cheats (see :func:`_cheating_move`), and enough of each element
+    moved to each other one to leave it at -1 (field-wrapped), which only a range check stops."""
     for row, elements in _rows(case.inputs[name]):
-        for source, target in ((s, t) for s in range(len(elements)) for t in range(len(elements))
-                               if s != t and _cheating_move(elements, s, t, hint.ordered)):
-            changes = {(name, (*row, source)): elements[source] - 1,
-                       (name, (*row, target)): elements[target] + 1}
-            yield (f"one unit of {_label(name, (*row, source))} moved to {_label(name, (*row, target))}",
-                   _with(case.inputs, changes))
+        for source, target in ((s, t) for s in range(len(elements)) for t in range(len(elements)) if s != t):
+            amounts = {elements[source] + 1} | ({1} if _cheating_move(elements, source, target, hint.ordered) else set())
+            for amount in sorted(amounts):
+                changes = {(name, (*row, source)): elements[source] - amount,
+                           (name, (*row, target)): elements[target] + amount}
+                yield (f"{amount} of {_label(name, (*row, source))} moved to {_label(name, (*row, target))}",
+                       _with(case.inputs, changes))
 
 
 def _cheating_move(elements: list[int], source: int, target: int, ordered: bool) -> bool:
