@@ -1,8 +1,8 @@
 """The curated mutants: one planted bug each, the text it replaces, and what must kill it.
 
 A mutant names one file of the project, one exact snippet that occurs there exactly once, and its
-replacement. ``suite`` says what runs against the mutated copy: ``audit`` (``zkmargin audit
---circuits COPY/circuits --check differential --check cheats``, the semantic checks; the
+replacement. ``suite`` says what runs against the mutated copy: ``audit`` and its extra options (``zkmargin
+audit --circuits COPY/circuits --check differential --check cheats``, the semantic checks; the
 constraint-count pin is deliberately not among them) or the pytest node ids of the tests that
 claim to guard the code.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 AUDIT = ("audit",)
+ISOLATED_AUDIT = ("audit", "--model", "isolated")
+"""The audit of the isolated circuit, the only one with allocation selectors."""
 REQUIREMENTS = ("tests/engine/test_requirements.py",)
 ENGINE = ("tests/engine/test_portfolio.py", "tests/engine/test_margin_models.py",
           "tests/engine/test_debts.py", "tests/engine/test_conformance.py",
@@ -36,8 +38,8 @@ class Mutant:
         return self.name.split("/", 1)[0]
 
 
-def _circuit(name: str, path: str, old: str, new: str) -> Mutant:
-    return Mutant(f"circuit/{name}", f"circuits/lib/{path}", old, new, AUDIT)
+def _circuit(name: str, path: str, old: str, new: str, suite: tuple[str, ...] = AUDIT) -> Mutant:
+    return Mutant(f"circuit/{name}", f"circuits/lib/{path}", old, new, suite)
 
 
 def _engine(name: str, path: str, old: str, new: str, suite: tuple[str, ...] = ENGINE) -> Mutant:
@@ -72,9 +74,9 @@ CIRCUIT = [
              "        covers[s] = RangeCheck(BITS * 8);\n"),
     _circuit("at-least-a", "scenario_scan.circom", "    over_a.in <== out - a;\n", "    over_a.in <== 0;\n"),
     _circuit("at-least-b", "scenario_scan.circom", "    over_b.in <== out - b;\n", "    over_b.in <== 0;\n"),
-    _circuit("alloc-sel-boolean", "aggregate.circom", "            alloc_sel[i][k] * (alloc_sel[i][k] - 1) === 0;\n", ""),
-    _circuit("alloc-sel-at-most-one", "aggregate.circom", "        count * (count - 1) === 0;\n", ""),
-    _circuit("alloc-sel-asset", "aggregate.circom", "        index === alloc_asset[i] * count;\n", ""),
+    _circuit("alloc-sel-boolean", "aggregate.circom", "            alloc_sel[i][k] * (alloc_sel[i][k] - 1) === 0;\n", "", ISOLATED_AUDIT),
+    _circuit("alloc-sel-at-most-one", "aggregate.circom", "        count * (count - 1) === 0;\n", "", ISOLATED_AUDIT),
+    _circuit("alloc-sel-asset", "aggregate.circom", "        index === alloc_asset[i] * count;\n", "", ISOLATED_AUDIT),
 ]
 """Every range check and ``===`` of a template that guards a hint, dropped in turn, plus a
 shortened loop and a widened (wrapping) bit width."""
