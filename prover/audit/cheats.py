@@ -100,11 +100,10 @@ def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case]) -> CheckRes
     counts = {"probes": 0, "rejected": 0, "accepted": 0}
     by_hint: dict[str, int] = {}
     for case in honest:
-        undeclared = sorted(set(case.inputs) - BOUND_INPUTS - set(HINTS))
         findings += [Finding(f"cheats/{name}/undeclared", f"{name} is a prover hint with no "
                              "declaration in prover.audit.cheats.HINTS, so nothing probes it")
-                     for name in undeclared if not any(f.subject.startswith(f"cheats/{name}/")
-                                                      for f in findings)]
+                     for name in undeclared(case.inputs) if not any(f.subject.startswith(f"cheats/{name}/")
+                                                                    for f in findings)]
         for name in sorted(set(case.inputs) & set(HINTS)):
             hint = HINTS[name]
             for kind in hint.probes:
@@ -125,6 +124,11 @@ def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case]) -> CheckRes
              ("probes per hint", ", ".join(f"{name} {n}" for name, n in sorted(by_hint.items())))]
     return CheckResult("cheats", TITLE, facts, findings, {**counts, "by_hint": by_hint},
                        time.monotonic() - started)
+
+
+def undeclared(inputs: dict[str, Signal]) -> list[str]:
+    """The inputs that are neither bound (public or opened) nor declared hints: unprobed hints."""
+    return sorted(set(inputs) - BOUND_INPUTS - set(HINTS))
 
 
 def richest(checked: list[Case], count: int) -> list[Case]:

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from prover.audit.allowlist import Allowance, apply_allowlist, load_allowlist
+from prover.audit.cheats import undeclared
 from prover.audit.mutation import under_constraint_scan
 from prover.audit.result import CheckResult, Finding
 from prover.build import compile_circuit
@@ -22,7 +23,14 @@ from prover.setup import KeySet
 from prover.witness import WitnessCalculator
 from tests.conftest import SHARED_PTAU
 from zkmargin.cli import main
+from zkmargin.book import resolve
+from zkmargin.circuit_input import circuit_inputs
+from zkmargin.circuitgen import MODELS
+from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import InputError
+from zkmargin.margin import margin_model
+from zkmargin.models import RiskSnapshot, Statement
+from zkmargin.profiles import get_profile
 
 COVERS = """    component covers[SCENARIOS];
     for (var s = 0; s < SCENARIOS; s++) {
@@ -83,6 +91,16 @@ def test_mutation_scan_reports_a_hint_that_only_a_zero_selector_touches(tmp_path
     free = under_constraint_scan(build, r1cs, [unselected])
     assert [f.subject for f in free.findings] == ["main.hint"] and not free.passed
     assert under_constraint_scan(build, r1cs, [unselected, selected]).findings == []
+
+
+def test_every_input_of_every_margin_circuit_is_bound_or_a_declared_hint(statement: Statement,
+                                                                          snapshot: RiskSnapshot) -> None:
+    profile = get_profile("small")
+    book = resolve(statement.account, snapshot, profile)
+    for model in MODELS:
+        inputs = circuit_inputs(book, statement, SnapshotCommitment(snapshot, profile), margin_model(model)(book))
+        assert undeclared(inputs) == [], model
+    assert undeclared({**inputs, "fresh_hint": 3}) == ["fresh_hint"]
 
 
 def test_allowlist_accepts_matching_findings_only(tmp_path: Path) -> None:
