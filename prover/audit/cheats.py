@@ -264,7 +264,7 @@ def _second_worst(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
         if len(losses) < 2 or losses[0] != result.scan_loss[group]:
             continue
         second = losses[1]
-        changes = {(name, (group,)): second}
+        changes: dict[tuple[str, Index], int] = {(name, (group,)): second}
         if hint.partner in case.inputs:
             changes[(hint.partner, (group,))] = max(second, result.group_som[group])
         yield (f"{_label(name, (group,))} = {second} (second-worst of {losses[0]})",

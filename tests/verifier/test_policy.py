@@ -6,6 +6,9 @@ reason names that check (so a skipped check cannot hide behind another one's ref
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -17,16 +20,20 @@ from zkmargin.models import RiskSnapshot
 from zkmargin.venue import EpochTree, generate_key, sign_epoch
 
 
-def _public(bundle: ProofBundle, **change: str) -> dict[str, object]:
+def _public(bundle: ProofBundle, **change: str) -> dict[str, Any]:
     return {"public_signals": bundle.public_signals.model_copy(update=change)}
 
 
-CASES = {
+Change = Callable[[ProofBundle, RiskSnapshot, EpochTree, Ed25519PrivateKey], dict[str, Any]]
+"""Fields to change (of the bundle, or the policy's keyword arguments), from the fixtures."""
+
+CASES: dict[str, tuple[Change, Change, str]] = {
     "signature": (lambda b, s, e, k: {}, lambda b, s, e, k: {"venue_key": generate_key().public_key()},
                   "not the venue key"),
     "fingerprint": (lambda b, s, e, k: {"vk_fingerprint": "0" * 64}, lambda b, s, e, k: {},
                     "not the trusted key"),
-    "model": (lambda b, s, e, k: {}, lambda b, s, e, k: {"model": "cross"}, "policy requires cross"),
+    "model": (lambda b, s, e, k: {}, lambda b, s, e, k: {"model": "cross"},
+              "proof claims the portfolio model; policy requires cross"),
     "circuit-id": (lambda b, s, e, k: {"circuit_id": "portfolio_other"}, lambda b, s, e, k: {}, "claims circuit"),
     "epoch": (lambda b, s, e, k: {"epoch": b.epoch + 1}, lambda b, s, e, k: {}, "claims epoch"),
     "signed-snapshot": (lambda b, s, e, k: {}, lambda b, s, e, k: {"snapshot": s.model_copy(update={
