@@ -19,6 +19,10 @@ gets probed by declaring it (an undeclared hint is itself a finding). The kinds 
   another group or asset slot), and each element's value plus one moved to every other element
   (it is left at -1, field-wrapped, with the row's sum kept);
 * ``double``: a selector row with its one set and a second one set too (double counting);
+* ``split``: a position's group selector split into 2 and -1 over its own group slot and an unused
+  one given the same id (the selector sum and the selected id are kept; only booleanity stops it);
+  for a ``regroup`` hint (group selectors) ``double`` and ``split`` recompute the scanning losses
+  and requirements for the moved P&L and claim threshold 0, so only the selector's guard stops them;
 * ``second_worst``: the scanning loss of a group set to its second-worst scenario loss, with the
   group requirement lowered to match.
 
@@ -41,7 +45,7 @@ from prover.circuits import WarmWitness
 from prover.r1cs import R1cs, check_witness
 from prover.witness import WitnessError
 from zkmargin.circuit_input import Signal
-from zkmargin.fixedpoint import R
+from zkmargin.fixedpoint import R, from_field
 from zkmargin.portfolio import MarginResult
 
 TITLE = "Hint probes"
@@ -66,6 +70,9 @@ class Hint:
     probes: tuple[str, ...]
     partner: str | None = None
     """A hint of the same shape a cheater lowers together with this one (same element)."""
+    regroup: bool = False
+    """A changed value moves P&L between group slots: probes recompute the scanning losses and
+    requirements the engine's way and claim threshold 0, so only this hint's guard can stop them."""
     ordered: bool = False
     """Rows are tiers, best first: a transfer moves a unit toward a better tier (or out of an
     empty element, which wraps it negative)."""
@@ -75,7 +82,7 @@ HINTS: dict[str, Hint] = {
     "collateral_split": Hint("CollateralValue", ("below", "wrapped", "transfer"), ordered=True),
     "alloc_split": Hint("CollateralValue", ("below", "wrapped", "transfer"), ordered=True),
     "group_id": Hint("GroupSelect", ("below",)),
-    "group_sel": Hint("GroupSelect", ("wrapped", "transfer", "double")),
+    "group_sel": Hint("GroupSelect", ("wrapped", "transfer", "double", "split"), regroup=True),
     "alloc_sel": Hint("IsolatedCollateral", ("wrapped", "transfer", "double")),
     "scan_loss": Hint("ScanLoss", ("below", "wrapped", "second_worst"), partner="group_req"),
     "group_req": Hint("AtLeastBoth", ("below", "wrapped")),
@@ -132,10 +139,19 @@ def undeclared(inputs: dict[str, Signal]) -> list[str]:
 
 
 def richest(checked: list[Case], count: int) -> list[Case]:
-    """The ``count`` healthy cases with the most positive hint elements."""
+    """Up to ``count`` healthy cases, chosen greedily to cover the most (hint element, zero or
+    positive) pairs: a full account probes full tiers and used group slots, a small one partly
+    filled tiers and unused slots."""
     healthy = [case for case in checked if case.result.healthy]
-    return sorted(healthy, key=lambda case: -sum(value > 0 for value in
-                                                 _elements(case.inputs, set(HINTS))))[:count]
+    covers = {id(case): {(name, index, value > 0) for name in set(case.inputs) & set(HINTS)
+                         for index, value in _indexed(case.inputs[name])} for case in healthy}
+    chosen: list[Case] = []
+    seen: set[tuple[str, Index, bool]] = set()
+    for _ in range(min(count, len(healthy))):
+        best = max((case for case in healthy if case not in chosen), key=lambda case: len(covers[id(case)] - seen))
+        chosen.append(best)
+        seen |= covers[id(best)]
+    return chosen
 
 
 def _satisfiable(proven: WarmWitness, r1cs: R1cs, inputs: dict[str, Any]) -> bool:
@@ -145,12 +161,6 @@ def _satisfiable(proven: WarmWitness, r1cs: R1cs, inputs: dict[str, Any]) -> boo
     except WitnessError:
         return False
     return not check_witness(r1cs, witness)
-
-
-def _elements(inputs: dict[str, Signal], names: set[str]) -> Iterator[int]:
-    for name in sorted(names & set(inputs)):
-        for _, value in leaves("", inputs[name]):
-            yield value
 
 
 def _indexed(value: Signal) -> Iterator[tuple[Index, int]]:
@@ -250,8 +260,9 @@ def _double(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
         if 1 not in elements:
             continue
         for extra in (k for k, element in enumerate(elements) if element == 0):
+            changed = _with(case.inputs, {(name, (*row, extra)): 1})
             yield (f"{_label(name, (*row, extra))} = 1 beside {_label(name, (*row, elements.index(1)))}",
-                   _with(case.inputs, {(name, (*row, extra)): 1}))
+                   _regrouped(changed, changed[name], changed["group_id"]) if hint.regroup else changed)
 
 
 def _second_worst(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
@@ -271,6 +282,52 @@ def _second_worst(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
                _with(case.inputs, changes))
 
 
+def _split(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    inputs = case.inputs
+    selectors, ids = inputs[name], inputs["group_id"]
+    assert isinstance(selectors, list) and isinstance(ids, list)
+    unused = [g for g in range(len(ids)) if all(isinstance(row, list) and row[g] == 0 for row in selectors)]
+    for i, row in enumerate(selectors):
+        assert isinstance(row, list)
+        if 1 not in row:
+            continue
+        own = row.index(1)
+        for other in unused:
+            split = copy.deepcopy(selectors)
+            split[i][own], split[i][other] = 2, -1  # type: ignore[index]
+            renamed = [ids[own] if g == other else ids[g] for g in range(len(ids))]
+            yield (f"{_label(name, (i, own))} = 2 and {_label(name, (i, other))} = -1 with "
+                   f"group_id[{other}] = {ids[own]}", _regrouped(inputs, split, renamed))
+
+
+def _regrouped(inputs: dict[str, Any], selectors: Signal, ids: Signal) -> dict[str, Any]:
+    """``inputs`` with these group selectors and ids, the losses and requirements they imply,
+    claimed at threshold 0 (a larger requirement cannot hide a hole)."""
+    loss, req = _group_requirements(inputs, selectors)
+    return {**inputs, "group_sel": selectors, "group_id": ids, "scan_loss": loss, "group_req": req,
+            "threshold_bps": 0}
+
+
+def _group_requirements(inputs: dict[str, Signal], selectors: Signal) -> tuple[list[int], list[int]]:
+    """(scan_loss, group_req) of every group slot under ``selectors`` (any integers), as the
+    engine computes them (VALUE_SCALE): loss = max(0, max_s -pnl), req = max(loss, som)."""
+    qty = [from_field(q) for q in _flat(inputs["qty"])]
+    som = [max(-q, 0) * m for q, m in zip(qty, _flat(inputs["leaf_som"]))]
+    risk = [[from_field(r) for r in _flat(row)] for row in inputs["leaf_risk"]]  # type: ignore[union-attr]
+    rows = [_flat(row) for row in selectors]  # type: ignore[union-attr]
+    loss, req = [], []
+    for g in range(len(rows[0])):
+        pnl = [sum(rows[i][g] * qty[i] * risk[i][s] for i in range(len(qty))) for s in range(len(risk[0]))]
+        loss.append(max(0, *(-x for x in pnl)))
+        req.append(max(loss[-1], sum(rows[i][g] * som[i] for i in range(len(qty)))))
+    return loss, req
+
+
+def _flat(value: Signal) -> list[int]:
+    assert isinstance(value, list) and all(isinstance(x, int) for x in value)
+    return [x for x in value if isinstance(x, int)]
+
+
 PROBES: dict[str, ProbeMaker] = {"below": _below, "wrapped": _wrapped, "transfer": _transfer,
-                                 "double": _double, "second_worst": _second_worst}
+                                 "double": _double, "split": _split, "second_worst": _second_worst}
 """Probe kind -> the cheater's inputs it derives from a case and a declared hint."""

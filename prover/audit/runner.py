@@ -50,8 +50,9 @@ class AuditOptions:
     accounts: int = 30
     """Random accounts of the differential check (the boundary set comes on top)."""
     seed: int = 1
-    probe_accounts: int = 2
-    """Healthy accounts whose hints are probed and whose O2 witnesses are perturbed."""
+    probe_accounts: int = 3
+    """Healthy accounts whose hints are probed and whose O2 witnesses are perturbed (chosen to
+    cover the most hint elements, zero and positive)."""
     keys_dir: Path | None = None
     """Keys and manifest to check; default ``build/keys/<circuit>``."""
     ptau: Path | None = None
