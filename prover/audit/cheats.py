@@ -139,18 +139,23 @@ def undeclared(inputs: dict[str, Signal]) -> list[str]:
 
 
 def richest(checked: list[Case], count: int) -> list[Case]:
-    """Up to ``count`` healthy cases, chosen greedily to cover the most (hint element, zero or
-    positive) pairs: a full account probes full tiers and used group slots, a small one partly
-    filled tiers and unused slots."""
+    """Up to ``count`` healthy cases, chosen greedily to exercise the most declared probes (hint
+    and kind), then to cover the most (hint element, zero or positive) pairs: a full account
+    probes full tiers and used group slots, a small one partly filled tiers and unused slots."""
     healthy = [case for case in checked if case.result.healthy]
-    covers = {id(case): {(name, index, value > 0) for name in set(case.inputs) & set(HINTS)
-                         for index, value in _indexed(case.inputs[name])} for case in healthy}
+    kinds = {id(case): {(name, kind) for name in set(case.inputs) & set(HINTS) for kind in HINTS[name].probes
+                        if next(PROBES[kind](case, name, HINTS[name]), None) is not None} for case in healthy}
+    elements = {id(case): {(name, index, value > 0) for name in set(case.inputs) & set(HINTS)
+                           for index, value in _indexed(case.inputs[name])} for case in healthy}
     chosen: list[Case] = []
+    seen_kinds: set[tuple[str, str]] = set()
     seen: set[tuple[str, Index, bool]] = set()
     for _ in range(min(count, len(healthy))):
-        best = max((case for case in healthy if case not in chosen), key=lambda case: len(covers[id(case)] - seen))
+        best = max((case for case in healthy if all(case is not c for c in chosen)),
+                   key=lambda case: (len(kinds[id(case)] - seen_kinds), len(elements[id(case)] - seen)))
         chosen.append(best)
-        seen |= covers[id(best)]
+        seen_kinds |= kinds[id(best)]
+        seen |= elements[id(best)]
     return chosen
 
 
