@@ -47,6 +47,7 @@ from prover.witness import WitnessError
 from zkmargin.circuit_input import Signal
 from zkmargin.fixedpoint import R, from_field
 from zkmargin.portfolio import MarginResult
+from zkmargin.terms import collateral_split
 
 TITLE = "Hint probes"
 
@@ -73,6 +74,9 @@ class Hint:
     regroup: bool = False
     """A changed value moves P&L between group slots: probes recompute the scanning losses and
     requirements the engine's way and claim threshold 0, so only this hint's guard can stop them."""
+    resplit: bool = False
+    """Rows select an allocation's asset: a probe leaving a row one-hot re-splits that allocation
+    over the selected asset's tiers (the engine's split) and claims threshold 0."""
     ordered: bool = False
     """Rows are tiers, best first: a transfer moves a unit toward a better tier (or out of an
     empty element, which wraps it negative)."""
@@ -83,7 +87,7 @@ HINTS: dict[str, Hint] = {
     "alloc_split": Hint("CollateralValue", ("below", "wrapped", "transfer"), ordered=True),
     "group_id": Hint("GroupSelect", ("below",)),
     "group_sel": Hint("GroupSelect", ("wrapped", "transfer", "double", "split"), regroup=True),
-    "alloc_sel": Hint("IsolatedCollateral", ("wrapped", "transfer", "double")),
+    "alloc_sel": Hint("IsolatedCollateral", ("wrapped", "transfer", "double"), resplit=True),
     "scan_loss": Hint("ScanLoss", ("below", "wrapped", "second_worst"), partner="group_req"),
     "group_req": Hint("AtLeastBoth", ("below", "wrapped")),
     "position_req": Hint("AtLeastBoth", ("below", "wrapped")),
@@ -248,8 +252,9 @@ def _transfer(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
             for amount in sorted(amounts):
                 changes = {(name, (*row, source)): elements[source] - amount,
                            (name, (*row, target)): elements[target] + amount}
+                changed = _with(case.inputs, changes)
                 yield (f"{amount} of {_label(name, (*row, source))} moved to {_label(name, (*row, target))}",
-                       _with(case.inputs, changes))
+                       _resplit(changed, row[0], target) if hint.resplit and amount == 1 else changed)
 
 
 def _cheating_move(elements: list[int], source: int, target: int, ordered: bool) -> bool:
@@ -303,6 +308,14 @@ def _split(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
             renamed = [ids[own] if g == other else ids[g] for g in range(len(ids))]
             yield (f"{_label(name, (i, own))} = 2 and {_label(name, (i, other))} = -1 with "
                    f"group_id[{other}] = {ids[own]}", _regrouped(inputs, split, renamed))
+
+
+def _resplit(inputs: dict[str, Any], slot: int, asset: int) -> dict[str, Any]:
+    """``inputs`` with allocation ``slot`` split over ``asset``'s tiers, claimed at threshold 0."""
+    tiers = inputs["tier_from"][asset]
+    split = [list(row) for row in inputs["alloc_split"]]
+    split[slot] = list(collateral_split(inputs["alloc_amount"][slot], tuple(tiers)))
+    return {**inputs, "alloc_split": split, "threshold_bps": 0}
 
 
 def _regrouped(inputs: dict[str, Any], selectors: Signal, ids: Signal) -> dict[str, Any]:
