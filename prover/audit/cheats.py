@@ -45,7 +45,10 @@ from prover.circuits import WarmWitness
 from prover.r1cs import R1cs, check_witness
 from prover.witness import WitnessError
 from zkmargin.circuit_input import Signal
+from prover.audit.accounts import account_of
+from zkmargin import fixedpoint as fp
 from zkmargin.fixedpoint import R, from_field
+from zkmargin.models import Account, RiskSnapshot
 from zkmargin.portfolio import MarginResult
 from zkmargin.terms import collateral_split
 
@@ -103,21 +106,41 @@ Probe = tuple[str, dict[str, Any]]
 ProbeMaker = Callable[[Case, str, Hint], Iterator[Probe]]
 
 
-def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case]) -> CheckResult:
-    """Try every declared probe of every hint of each case in ``honest`` (healthy cases with the
-    most positive hints) on the proven build; report the probes with a satisfying witness."""
+def worst_at_each_scenario(snapshot: RiskSnapshot) -> Iterator[tuple[str, Account, int]]:
+    """(label, account, threshold 0): for each scenario, one position (a long or a short contract)
+    whose worst scenario is that one alone, with a large credit: the ``second_worst`` probe of
+    these accounts tries every scenario's coverage constraint in turn."""
+    for scenario in range(len(snapshot.scenarios)):
+        for instrument in snapshot.instruments:
+            for sign in (1, -1):
+                losses = [-sign * r for r in instrument.risk]
+                if losses[scenario] > 0 and sorted(losses)[-2] < losses[scenario]:
+                    yield (f"worst at scenario {scenario}",
+                           account_of([(instrument.id, sign * fp.QTY_SCALE, None)], {0: fp.AMOUNT.hi}), 0)
+                    break
+            else:
+                continue
+            break
+
+
+def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case], scenario_cases: list[Case]) -> CheckResult:
+    """Try every declared probe of every hint of each case in ``honest`` (healthy cases chosen by
+    :func:`richest`), and the ``second_worst`` probe of each of ``scenario_cases``
+    (:func:`worst_at_each_scenario`), on the proven build; report the probes with a satisfying
+    witness."""
     started = time.monotonic()
     findings: list[Finding] = []
     counts = {"probes": 0, "rejected": 0, "accepted": 0}
     by_hint: dict[str, int] = {}
-    for case in honest:
+    focused = {id(case) for case in scenario_cases}
+    for case in [*honest, *scenario_cases]:
         findings += [Finding(f"cheats/{name}/undeclared", f"{name} is a prover hint with no "
                              "declaration in prover.audit.cheats.HINTS, so nothing probes it")
                      for name in undeclared(case.inputs) if not any(f.subject.startswith(f"cheats/{name}/")
                                                                     for f in findings)]
         for name in sorted(set(case.inputs) & set(HINTS)):
             hint = HINTS[name]
-            for kind in hint.probes:
+            for kind in hint.probes if id(case) not in focused else set(hint.probes) & {"second_worst"}:
                 for described, inputs in PROBES[kind](case, name, hint):
                     counts["probes"] += 1
                     by_hint[name] = by_hint.get(name, 0) + 1
@@ -129,7 +152,8 @@ def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case]) -> CheckRes
                         f"cheats/{name}/{kind}",
                         f"{case.label}: probe {kind} ({described}) has a satisfying witness of "
                         f"the proven R1CS: {hint.guard} does not rule out this cheat"))
-    facts = [("hint probes", (f"{counts['probes']} on {len(honest)} healthy accounts: "
+    facts = [("hint probes", (f"{counts['probes']} on {len(honest)} healthy accounts and "
+                             f"{len(scenario_cases)} worst-at-one-scenario accounts: "
                              f"{counts['rejected']} without a witness, {counts['accepted']} "
                              "satisfied the proven R1CS")),
              ("probes per hint", ", ".join(f"{name} {n}" for name, n in sorted(by_hint.items())))]
