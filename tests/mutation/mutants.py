@@ -71,7 +71,7 @@ CIRCUIT = [
     _circuit("scan-covers-all-but-last", "scenario_scan.circom", "        covers[s].in <== loss + pnl[s];\n",
              "        covers[s].in <== s + 1 < SCENARIOS ? loss + pnl[s] : 0;\n"),
     _circuit("scan-bits-cut", "scenario_scan.circom", "        covers[s] = RangeCheck(BITS);\n",
-             "        covers[s] = RangeCheck(254);\n"),
+             "        covers[s] = RangeCheck(BITS - 4);\n"),
     _circuit("at-least-a", "scenario_scan.circom", "    over_a.in <== out - a;\n", "    over_a.in <== 0;\n"),
     _circuit("at-least-b", "scenario_scan.circom", "    over_b.in <== out - b;\n", "    over_b.in <== 0;\n"),
     _circuit("alloc-sel-boolean", "aggregate.circom", "            alloc_sel[i][k] * (alloc_sel[i][k] - 1) === 0;\n", "", ISOLATED_AUDIT),
@@ -79,7 +79,8 @@ CIRCUIT = [
     _circuit("alloc-sel-asset", "aggregate.circom", "        index === alloc_asset[i] * count;\n", "", ISOLATED_AUDIT),
 ]
 """Every range check and ``===`` of a template that guards a hint, dropped in turn, plus a
-shortened loop and a bit width widened to 254 (a field-wrapped negative then fits)."""
+shortened loop and a bit width cut by 4 (the largest honest accounts lose their witness; RangeCheck
+asserts BITS <= 252, so a width wide enough to let a wrapped negative through does not compile)."""
 
 ENGINE_MUTANTS = [
     _engine("split-top-tier-first", "terms.py", "        part = max(balance - lo, 0)\n",
