@@ -4,7 +4,7 @@ PYTHON ?= python3
 # Without it, setup generates and caches one (slow) -- production passes --ptau <ceremony file>.
 export ZKMARGIN_PTAU ?= $(firstword $(wildcard ../shared/ptau/dev_bn128_17.ptau))
 
-.PHONY: install demo test fuzz bench
+.PHONY: install demo test fuzz bench mutate
 
 install:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
@@ -23,3 +23,6 @@ bench: install
 	$(PYTHON) benchmarks/engine.py
 	$(PYTHON) benchmarks/prove.py
 	$(PYTHON) benchmarks/batch.py
+
+mutate: install
+	$(PYTHON) -m tests.mutation --out mutation.md

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from prover.build import CircuitBuild, Optimization, compile_circuit
+from prover.build import CircuitBuild, Optimization, build_key, compile_circuit
 from prover.r1cs import parse_sym
 from prover.toolchain import PROJECT_ROOT
 from prover.witness import WitnessCalculator
@@ -60,6 +60,11 @@ class MarginCircuit:
 
     def keys_dir(self) -> Path:
         return keys_dir(self.circuit_id)
+
+    def source_hash(self) -> str:
+        """The build key of the proving (O2) build of the current sources, without compiling: a
+        setup records it as its manifest's ``source_hash``."""
+        return build_key(self.main, include_dirs(), 2)
 
 
 class WarmWitness:

@@ -46,9 +46,15 @@ def setup_circuit(
 
 def load_keys(circuit: MarginCircuit) -> KeySet:
     """The keys a previous setup left in ``circuit.keys_dir()``, checked against their manifest
-    (ProverError if absent, corrupt or not matching: :func:`prover.setup.read_keys`)."""
-    return read_keys(circuit.keys_dir(), circuit.circuit_id,
-                     hint=f"run `zkmargin setup --model {circuit.model} --profile {circuit.profile.name}`")
+    (ProverError if absent, corrupt or not matching: :func:`prover.setup.read_keys`), and made
+    for the current circuit sources (ProverError for keys of another version of the circuit,
+    which snarkjs would refuse with a bare "Invalid witness length")."""
+    hint = f"run `zkmargin setup --model {circuit.model} --profile {circuit.profile.name}`"
+    keys = read_keys(circuit.keys_dir(), circuit.circuit_id, hint=hint)
+    if keys.manifest.get("source_hash") != circuit.source_hash():
+        raise ProverError(f"the keys in {circuit.keys_dir()} were made for another version of the "
+                          f"{circuit.circuit_id} circuit (source hash in {keys.manifest_path.name} differs): {hint}")
+    return keys
 
 
 @dataclass

@@ -1,31 +1,56 @@
-"""Hint probes: a prover hint understated by one must leave no witness.
+"""Hint probes: a cheater's value of any prover hint must leave no satisfying witness.
 
 Every circuit input that is neither public nor an opened value (what the account leaf and the
 snapshot root hash: the book, the salt, the snapshot's terms) is a prover hint: group slots,
 collateral splits, scanning losses, requirements, allocation selectors, and the account's place
 in the epoch's account tree (``account_index``, ``account_path``) with, under the portfolio and
-cross models, the leaf's ``allocation_hash``, which those circuits take as given. The engine's
-hints are tight: ``scan_loss = max(...)``, ``req = max(loss, som)``, splits fill the lowest tier
-first, a Merkle path and an allocation hash have one right value, so lowering a positive hint by
-one, alone or together with the same element of another hint of the same shape (e.g.
-``scan_loss[g]`` with ``group_req[g]``), must make the witness generator fail. A lowering that
-still yields a witness and changes a margin intermediate means the circuit lets a prover
-understate the requirement: a soundness finding (e.g. a removed range check). Lowerings that
-yield a witness with every intermediate unchanged are counted as harmless.
+cross models, the leaf's ``allocation_hash``. ``HINTS`` declares each hint with the template that
+guards it (docs/circuits.md, "Every private input, and why it cannot help a cheater") and the
+cheats its argument rules out; the probes are derived from that list, so a new template's hint
+gets probed by declaring it (an undeclared hint is itself a finding). The kinds of cheat:
+
+* ``below``: the honest value lowered by one (just past the lower bound the engine meets tightly:
+  ``scan_loss = max(...)``, ``req = max(loss, som)``, one right Merkle path and allocation hash);
+  alone and, for a hint with a ``partner``, together with the partner's same element;
+* ``wrapped``: the field-wrapped negative ``r - v`` of the honest value ``v`` (``r - 1`` for a
+  zero), alone and with the partner;
+* ``transfer``: one unit moved between two elements of a row (a split part moved into a full
+  better tier overfills it; moved out of an empty one it wraps negative; a selector moved to
+  another group or asset slot), and each element's value plus one moved to every other element
+  (it is left at -1, field-wrapped, with the row's sum kept);
+* ``double``: a selector row with its one set and a second one set too (double counting);
+* ``split``: a position's group selector split into 2 and -1 over its own group slot and an unused
+  one given the same id (the selector sum and the selected id are kept; only booleanity stops it);
+  for a ``regroup`` hint (group selectors) ``double`` and ``split`` recompute the scanning losses
+  and requirements for the moved P&L and claim threshold 0, so only the selector's guard stops them;
+* ``second_worst``: the scanning loss of a group set to its second-worst scenario loss, with the
+  group requirement lowered to match.
+
+Each probe's inputs run through the PROVEN (O2) build's witness code and, when that yields a
+witness, the witness is checked against the proven R1CS: a satisfying witness is a soundness
+finding naming the signal and the probe (e.g. a removed range check or ``===``).
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterator
-from itertools import combinations
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from prover.audit.differential import Case, Harness, leaves
+from prover.audit.differential import Case, leaves
 from prover.audit.result import CheckResult, Finding
+from prover.circuits import WarmWitness
+from prover.r1cs import R1cs, check_witness
 from prover.witness import WitnessError
 from zkmargin.circuit_input import Signal
+from prover.audit.accounts import account_of
+from zkmargin import fixedpoint as fp
+from zkmargin.fixedpoint import R, from_field
+from zkmargin.models import Account, RiskSnapshot
+from zkmargin.portfolio import MarginResult
+from zkmargin.terms import collateral_split
 
 TITLE = "Hint probes"
 
@@ -38,89 +63,313 @@ BOUND_INPUTS = frozenset({
     "contingency_bps", "short_option_min_bps", "epoch",
 })
 """Public inputs and the values the account leaf and the snapshot root open (docs/circuits.md);
-every other input of a margin circuit is a hint, probed (account_index, account_path and
-allocation_hash among them)."""
+every other input of a margin circuit is a hint and must be declared in ``HINTS``."""
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A prover-chosen input, the template whose constraints guard it, and the cheats to try."""
+
+    guard: str
+    probes: tuple[str, ...]
+    partner: str | None = None
+    """A hint of the same shape a cheater lowers together with this one (same element)."""
+    regroup: bool = False
+    """A changed value moves P&L between group slots: probes recompute the scanning losses and
+    requirements the engine's way and claim threshold 0, so only this hint's guard can stop them."""
+    resplit: bool = False
+    """Rows select an allocation's asset: a probe leaving a row one-hot re-splits that allocation
+    over the selected asset's tiers (the engine's split) and claims threshold 0."""
+    ordered: bool = False
+    """Rows are tiers, best first: a transfer moves a unit toward a better tier (or out of an
+    empty element, which wraps it negative)."""
+
+
+HINTS: dict[str, Hint] = {
+    "collateral_split": Hint("CollateralValue", ("below", "wrapped", "transfer"), ordered=True),
+    "alloc_split": Hint("CollateralValue", ("below", "wrapped", "transfer"), ordered=True),
+    "group_id": Hint("GroupSelect", ("below",)),
+    "group_sel": Hint("GroupSelect", ("wrapped", "transfer", "double", "split"), regroup=True),
+    "alloc_sel": Hint("IsolatedCollateral", ("wrapped", "transfer", "double"), resplit=True),
+    "scan_loss": Hint("ScanLoss", ("below", "wrapped", "second_worst"), partner="group_req"),
+    "group_req": Hint("AtLeastBoth", ("below", "wrapped")),
+    "position_req": Hint("AtLeastBoth", ("below", "wrapped")),
+    "allocation_hash": Hint("AccountLeaf", ("below",)),
+    "account_index": Hint("QuadMerkleRoot", ("below", "wrapped")),
+    "account_path": Hint("QuadMerkleRoot", ("below",)),
+}
+"""Every hint of the margin circuits (docs/circuits.md), keyed by input name."""
 
 Index = tuple[int, ...]
-Probe = list[tuple[str, Index]]
+Probe = tuple[str, dict[str, Any]]
+"""(description, the case's inputs with the cheater's values)."""
+ProbeMaker = Callable[[Case, str, Hint], Iterator[Probe]]
 
 
-def hint_probes(harness: Harness, honest: list[Case]) -> CheckResult:
-    """Probe every hint of each case in ``honest`` (healthy cases with the most positive hints)."""
+def worst_at_each_scenario(snapshot: RiskSnapshot) -> Iterator[tuple[str, Account, int]]:
+    """(label, account, threshold 0): for each scenario, one position (a long or a short contract)
+    whose worst scenario is that one alone, with a large credit: the ``second_worst`` probe of
+    these accounts tries every scenario's coverage constraint in turn."""
+    for scenario in range(len(snapshot.scenarios)):
+        for instrument in snapshot.instruments:
+            for sign in (1, -1):
+                losses = [-sign * r for r in instrument.risk]
+                if losses[scenario] > 0 and sorted(losses)[-2] < losses[scenario]:
+                    yield (f"worst at scenario {scenario}",
+                           account_of([(instrument.id, sign * fp.QTY_SCALE, None)], {0: fp.AMOUNT.hi}), 0)
+                    break
+            else:
+                continue
+            break
+
+
+def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case], scenario_cases: list[Case]) -> CheckResult:
+    """Try every declared probe of every hint of each case in ``honest`` (healthy cases chosen by
+    :func:`richest`), and the ``second_worst`` probe of each of ``scenario_cases``
+    (:func:`worst_at_each_scenario`), on the proven build; report the probes with a satisfying
+    witness."""
     started = time.monotonic()
     findings: list[Finding] = []
-    counts = {"probes": 0, "rejected": 0, "harmless": 0}
-    for case in honest:
-        baseline = dict(harness.expected(case))
-        for probe in _probes(case.inputs):
-            counts["probes"] += 1
-            try:
-                witness = harness.witness.calculator.calculate(_lowered(case.inputs, probe))
-            except WitnessError:
-                counts["rejected"] += 1
-                continue
-            signals = harness.witness.signals
-            changed = [(name, want, witness[signals[name]]) for name, want in baseline.items()
-                       if name in signals and witness[signals[name]] != want]
-            if not changed:
-                counts["harmless"] += 1
-                continue
-            name, was, now = changed[0]
-            described = " and ".join(_name(hint, index) for hint, index in probe)
-            findings.append(Finding(
-                f"cheats/{'+'.join(hint for hint, _ in probe)}",
-                f"{case.label}: lowering {described} by 1 still yields a witness and {name} "
-                f"changes from {was} to {now}: a prover can understate the requirement"))
-    facts = [("hint probes", (f"{counts['probes']} on {len(honest)} healthy accounts: "
-                             f"{counts['rejected']} rejected, {counts['harmless']} harmless, "
-                             f"{len(findings)} accepted with a changed margin"))]
-    return CheckResult("cheats", TITLE, facts, findings, counts, time.monotonic() - started)
+    counts = {"probes": 0, "rejected": 0, "accepted": 0}
+    by_hint: dict[str, int] = {}
+    focused = {id(case) for case in scenario_cases}
+    for case in [*honest, *scenario_cases]:
+        findings += [Finding(f"cheats/{name}/undeclared", f"{name} is a prover hint with no "
+                             "declaration in prover.audit.cheats.HINTS, so nothing probes it")
+                     for name in undeclared(case.inputs) if not any(f.subject.startswith(f"cheats/{name}/")
+                                                                    for f in findings)]
+        for name in sorted(set(case.inputs) & set(HINTS)):
+            hint = HINTS[name]
+            for kind in hint.probes if id(case) not in focused else set(hint.probes) & {"second_worst"}:
+                for described, inputs in PROBES[kind](case, name, hint):
+                    counts["probes"] += 1
+                    by_hint[name] = by_hint.get(name, 0) + 1
+                    if not _satisfiable(proven, r1cs, inputs):
+                        counts["rejected"] += 1
+                        continue
+                    counts["accepted"] += 1
+                    findings.append(Finding(
+                        f"cheats/{name}/{kind}",
+                        f"{case.label}: probe {kind} ({described}) has a satisfying witness of "
+                        f"the proven R1CS: {hint.guard} does not rule out this cheat"))
+    facts = [("hint probes", (f"{counts['probes']} on {len(honest)} healthy accounts and "
+                             f"{len(scenario_cases)} worst-at-one-scenario accounts: "
+                             f"{counts['rejected']} without a witness, {counts['accepted']} "
+                             "satisfied the proven R1CS")),
+             ("probes per hint", ", ".join(f"{name} {n}" for name, n in sorted(by_hint.items())))]
+    return CheckResult("cheats", TITLE, facts, findings, {**counts, "by_hint": by_hint},
+                       time.monotonic() - started)
+
+
+def undeclared(inputs: dict[str, Signal]) -> list[str]:
+    """The inputs that are neither bound (public or opened) nor declared hints: unprobed hints."""
+    return sorted(set(inputs) - BOUND_INPUTS - set(HINTS))
 
 
 def richest(checked: list[Case], count: int) -> list[Case]:
-    """The ``count`` healthy cases with the most positive hint elements."""
+    """Up to ``count`` healthy cases, chosen greedily to exercise the most declared probes (hint
+    and kind), then to cover the most (hint element, zero or positive) pairs: a full account
+    probes full tiers and used group slots, a small one partly filled tiers and unused slots."""
     healthy = [case for case in checked if case.result.healthy]
-    return sorted(healthy, key=lambda case: -sum(1 for _ in _positive(case.inputs)))[:count]
+    kinds = {id(case): {(name, kind) for name in set(case.inputs) & set(HINTS) for kind in HINTS[name].probes
+                        if next(PROBES[kind](case, name, HINTS[name]), None) is not None} for case in healthy}
+    elements = {id(case): {(name, index, value > 0) for name in set(case.inputs) & set(HINTS)
+                           for index, value in _indexed(case.inputs[name])} for case in healthy}
+    chosen: list[Case] = []
+    seen_kinds: set[tuple[str, str]] = set()
+    seen: set[tuple[str, Index, bool]] = set()
+    for _ in range(min(count, len(healthy))):
+        best = max((case for case in healthy if all(case is not c for c in chosen)),
+                   key=lambda case: (len(kinds[id(case)] - seen_kinds), len(elements[id(case)] - seen)))
+        chosen.append(best)
+        seen_kinds |= kinds[id(best)]
+        seen |= elements[id(best)]
+    return chosen
 
 
-def _probes(inputs: dict[str, Signal]) -> Iterator[Probe]:
-    """Each positive hint element alone, then same-index pairs of equally shaped hints."""
-    positive = list(_positive(inputs))
-    yield from ([element] for element in positive)
-    by_hint: dict[str, set[Index]] = {}
-    for hint, index in positive:
-        by_hint.setdefault(hint, set()).add(index)
-    for first, second in combinations(sorted(by_hint), 2):
-        if _shape(inputs[first]) == _shape(inputs[second]):
-            for index in sorted(by_hint[first] & by_hint[second]):
-                yield [(first, index), (second, index)]
+def _satisfiable(proven: WarmWitness, r1cs: R1cs, inputs: dict[str, Any]) -> bool:
+    """Whether ``inputs`` yield a witness of the proven build that satisfies its R1CS."""
+    try:
+        witness = proven.calculator.calculate(inputs)
+    except WitnessError:
+        return False
+    return not check_witness(r1cs, witness)
 
 
-def _positive(inputs: dict[str, Signal]) -> Iterator[tuple[str, Index]]:
-    for hint in sorted(set(inputs) - BOUND_INPUTS):
-        for name, value in leaves("", inputs[hint]):
-            if value > 0:
-                yield hint, tuple(int(part) for part in name.strip("[]").split("][") if part)
+def _indexed(value: Signal) -> Iterator[tuple[Index, int]]:
+    for name, element in leaves("", value):
+        yield tuple(int(part) for part in name.strip("[]").split("][") if part), element
 
 
-def _shape(value: Signal) -> tuple[int, ...]:
-    return (len(value), *_shape(value[0])) if isinstance(value, list) and value else ()
-
-
-def _lowered(inputs: dict[str, Signal], probe: Probe) -> dict[str, Any]:
-    """A copy of ``inputs`` with each probed element decreased by one."""
+def _with(inputs: dict[str, Signal], changes: dict[tuple[str, Index], int]) -> dict[str, Any]:
+    """A copy of ``inputs`` with each (hint, index) element set to the given value."""
     out: dict[str, Any] = dict(inputs)
-    for hint, index in probe:
-        out[hint] = copy.deepcopy(out[hint]) if out[hint] is inputs[hint] else out[hint]
+    for (name, index), value in changes.items():
+        if out[name] is inputs[name]:
+            out[name] = copy.deepcopy(inputs[name])
         if not index:
-            out[hint] -= 1
+            out[name] = value
             continue
-        holder = out[hint]
+        holder = out[name]
         for position in index[:-1]:
             holder = holder[position]
-        holder[index[-1]] -= 1
+        holder[index[-1]] = value
     return out
 
 
-def _name(hint: str, index: Index) -> str:
-    return hint + "".join(f"[{i}]" for i in index)
+def _label(name: str, index: Index) -> str:
+    return name + "".join(f"[{i}]" for i in index)
+
+
+def _get(value: Signal, index: Index) -> int:
+    for position in index:
+        assert isinstance(value, list)
+        value = value[position]
+    assert isinstance(value, int)
+    return value
+
+
+def _each_element(case: Case, name: str, hint: Hint, new: Callable[[int], int],
+                  positive_only: bool) -> Iterator[Probe]:
+    """Each element (each positive one if ``positive_only``) set to ``new(value)``, alone and
+    with the partner's same element set the same way."""
+    partner = hint.partner if hint.partner in case.inputs else None
+    for index, value in _indexed(case.inputs[name]):
+        if positive_only and value <= 0:
+            continue
+        yield f"{_label(name, index)} = {new(value)}", _with(case.inputs, {(name, index): new(value)})
+        if partner is not None:
+            other = _get(case.inputs[partner], index)
+            yield (f"{_label(name, index)} and {_label(partner, index)} each {new.__doc__}",
+                   _with(case.inputs, {(name, index): new(value), (partner, index): new(other)}))
+
+
+def _below(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    def lower(value: int) -> int:
+        """lowered by one"""
+        return value - 1
+    yield from _each_element(case, name, hint, lower, positive_only=True)
+
+
+def _wrapped(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    def negate(value: int) -> int:
+        """field-wrapped negative"""
+        return (R - value) % R if value else R - 1
+    yield from _each_element(case, name, hint, negate, positive_only=False)
+
+
+def _rows(value: Signal) -> Iterator[tuple[Index, list[int]]]:
+    """(index of the row, its elements) of every innermost list of a 2-d hint."""
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        for position, row in enumerate(value):
+            yield from (((position, *index), elements) for index, elements in _rows(row))
+    elif isinstance(value, list):
+        yield (), [element for element in value if isinstance(element, int)]
+
+
+def _transfer(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    """One unit moved where it cheats (see :func:`_cheating_move`), and enough of each element
+    moved to each other one to leave it at -1 (field-wrapped), which only a range check stops."""
+    for row, elements in _rows(case.inputs[name]):
+        for source, target in ((s, t) for s in range(len(elements)) for t in range(len(elements)) if s != t):
+            amounts = {elements[source] + 1} | ({1} if _cheating_move(elements, source, target, hint.ordered) else set())
+            for amount in sorted(amounts):
+                changes = {(name, (*row, source)): elements[source] - amount,
+                           (name, (*row, target)): elements[target] + amount}
+                changed = _with(case.inputs, changes)
+                yield (f"{amount} of {_label(name, (*row, source))} moved to {_label(name, (*row, target))}",
+                       _resplit(changed, row[0], target) if hint.resplit and amount == 1 else changed)
+
+
+def _cheating_move(elements: list[int], source: int, target: int, ordered: bool) -> bool:
+    """A unit moved out of an empty element (wrapping it negative) into a used one, or out of a
+    used one toward a better tier (any other slot if the row is not ordered)."""
+    if elements[source] == 0:
+        return elements[target] > 0
+    return target < source or not ordered
+
+
+def _double(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    for row, elements in _rows(case.inputs[name]):
+        if 1 not in elements:
+            continue
+        for extra in (k for k, element in enumerate(elements) if element == 0):
+            changed = _with(case.inputs, {(name, (*row, extra)): 1})
+            yield (f"{_label(name, (*row, extra))} = 1 beside {_label(name, (*row, elements.index(1)))}",
+                   _regrouped(changed, changed[name], changed["group_id"]) if hint.regroup else changed)
+
+
+def _second_worst(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    """Portfolio: each group's loss set to its second-worst scenario loss (requirement to match)."""
+    result = case.result
+    if not isinstance(result, MarginResult):
+        return
+    for group, pnl in enumerate(result.group_pnl):
+        losses = sorted({max(0, -x) for x in pnl}, reverse=True)
+        if len(losses) < 2 or losses[0] != result.scan_loss[group]:
+            continue
+        second = losses[1]
+        changes: dict[tuple[str, Index], int] = {(name, (group,)): second}
+        if hint.partner in case.inputs:
+            changes[(hint.partner, (group,))] = max(second, result.group_som[group])
+        yield (f"{_label(name, (group,))} = {second} (second-worst of {losses[0]})",
+               _with(case.inputs, changes))
+
+
+def _split(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    inputs = case.inputs
+    selectors, ids = inputs[name], inputs["group_id"]
+    assert isinstance(selectors, list) and isinstance(ids, list)
+    unused = [g for g in range(len(ids)) if all(isinstance(row, list) and row[g] == 0 for row in selectors)]
+    for i, row in enumerate(selectors):
+        assert isinstance(row, list)
+        if 1 not in row:
+            continue
+        own = row.index(1)
+        for other in unused:
+            split = copy.deepcopy(selectors)
+            split[i][own], split[i][other] = 2, -1  # type: ignore[index]
+            renamed = [ids[own] if g == other else ids[g] for g in range(len(ids))]
+            yield (f"{_label(name, (i, own))} = 2 and {_label(name, (i, other))} = -1 with "
+                   f"group_id[{other}] = {ids[own]}", _regrouped(inputs, split, renamed))
+
+
+def _resplit(inputs: dict[str, Any], slot: int, asset: int) -> dict[str, Any]:
+    """``inputs`` with allocation ``slot`` split over ``asset``'s tiers, claimed at threshold 0."""
+    tiers = inputs["tier_from"][asset]
+    split = [list(row) for row in inputs["alloc_split"]]
+    split[slot] = list(collateral_split(inputs["alloc_amount"][slot], tuple(tiers)))
+    return {**inputs, "alloc_split": split, "threshold_bps": 0}
+
+
+def _regrouped(inputs: dict[str, Any], selectors: Signal, ids: Signal) -> dict[str, Any]:
+    """``inputs`` with these group selectors and ids, the losses and requirements they imply,
+    claimed at threshold 0 (a larger requirement cannot hide a hole)."""
+    loss, req = _group_requirements(inputs, selectors)
+    return {**inputs, "group_sel": selectors, "group_id": ids, "scan_loss": loss, "group_req": req,
+            "threshold_bps": 0}
+
+
+def _group_requirements(inputs: dict[str, Signal], selectors: Signal) -> tuple[list[int], list[int]]:
+    """(scan_loss, group_req) of every group slot under ``selectors`` (any integers), as the
+    engine computes them (VALUE_SCALE): loss = max(0, max_s -pnl), req = max(loss, som)."""
+    qty = [from_field(q) for q in _flat(inputs["qty"])]
+    som = [max(-q, 0) * m for q, m in zip(qty, _flat(inputs["leaf_som"]))]
+    risk = [[from_field(r) for r in _flat(row)] for row in inputs["leaf_risk"]]  # type: ignore[union-attr]
+    rows = [_flat(row) for row in selectors]  # type: ignore[union-attr]
+    loss, req = [], []
+    for g in range(len(rows[0])):
+        pnl = [sum(rows[i][g] * qty[i] * risk[i][s] for i in range(len(qty))) for s in range(len(risk[0]))]
+        loss.append(max(0, *(-x for x in pnl)))
+        req.append(max(loss[-1], sum(rows[i][g] * som[i] for i in range(len(qty)))))
+    return loss, req
+
+
+def _flat(value: Signal) -> list[int]:
+    assert isinstance(value, list) and all(isinstance(x, int) for x in value)
+    return [x for x in value if isinstance(x, int)]
+
+
+PROBES: dict[str, ProbeMaker] = {"below": _below, "wrapped": _wrapped, "transfer": _transfer,
+                                 "double": _double, "split": _split, "second_worst": _second_worst}
+"""Probe kind -> the cheater's inputs it derives from a case and a declared hint."""

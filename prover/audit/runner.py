@@ -17,7 +17,7 @@ from prover.audit.allowlist import (
     unused,
 )
 from prover.audit.build_check import reproducible_build
-from prover.audit.cheats import hint_probes, richest
+from prover.audit.cheats import hint_probes, richest, worst_at_each_scenario
 from prover.audit.differential import Harness, cases, differential
 from prover.audit.facts import circuit_facts
 from prover.audit.key_check import key_check
@@ -50,8 +50,9 @@ class AuditOptions:
     accounts: int = 30
     """Random accounts of the differential check (the boundary set comes on top)."""
     seed: int = 1
-    probe_accounts: int = 2
-    """Healthy accounts whose hints are probed and whose O2 witnesses are perturbed."""
+    probe_accounts: int = 3
+    """Healthy accounts whose hints are probed and whose O2 witnesses are perturbed (chosen to
+    cover the most hint elements, zero and positive)."""
     keys_dir: Path | None = None
     """Keys and manifest to check; default ``build/keys/<circuit>``."""
     ptau: Path | None = None
@@ -113,19 +114,22 @@ def _witness_checks(target: AuditTarget, proven: CircuitBuild, options: AuditOpt
     if "differential" in wanted:
         results.append(differential(harness, checked))
     rich = richest(checked, options.probe_accounts)
+    warm, r1cs = WarmWitness(proven), read_r1cs(proven.r1cs)
     if "cheats" in wanted:
         progress("hint probes")
-        results.append(hint_probes(harness, rich))
+        scenario_cases = (harness.cases(list(worst_at_each_scenario(snapshot)))
+                          if "scan_loss" in (rich[0].inputs if rich else {}) else [])
+        results.append(hint_probes(warm, r1cs, rich, scenario_cases))
     if "mutation" in wanted:
         progress("under-constraint scan of the O2 constraint system")
-        calculator = WarmWitness(proven).calculator
+        calculator = warm.calculator
         witnesses = []
         for case in rich:
             try:
                 witnesses.append(calculator.calculate(case.inputs))
             except WitnessError:
                 continue
-        results.append(under_constraint_scan(proven, read_r1cs(proven.r1cs), witnesses))
+        results.append(under_constraint_scan(proven, r1cs, witnesses))
     return results
 
 

@@ -108,7 +108,10 @@ def test_small_accounts_fit_the_small_profile_under_span16(name: str) -> None:
 @pytest.mark.parametrize("preset", PRESETS)
 @pytest.mark.parametrize("name", SMALL_ACCOUNTS + LARGE_ACCOUNTS)
 def test_every_account_fits_the_standard_profile(name: str, preset: str) -> None:
-    resolve(example(name), snapshot(preset), PROFILES["standard"])
+    standard = PROFILES["standard"]
+    book = resolve(example(name), snapshot(preset), standard)  # BoundError / InputError if it does not fit
+    assert len(book.slots) == standard.positions and len(book.group_ids) == standard.groups
+    assert sum(slot.qty != 0 for slot in book.slots) == len(example(name).positions)
 
 
 def test_the_large_book_needs_the_standard_profile() -> None:

@@ -21,8 +21,12 @@ HEALTH = 1 << (fp.HEALTH_BITS - 1)
 
 
 # ---- the overflow argument ----
-def test_overflow_self_check_passes_for_the_shipped_constants() -> None:
-    fp.check_overflow()
+def test_overflow_self_check_passes_for_the_shipped_constants_with_the_documented_headroom() -> None:
+    fp.check_overflow()  # also runs at import; here its margins are pinned
+    pnl = fp.MAGNITUDES["group_pnl[s] = sum q * risk[s]"]
+    assert 2 * pnl <= 1 << (fp.LOSS_BITS - 1) < 4 * pnl  # loss + pnl fits LOSS_BITS, with one bit to spare
+    assert fp.MAGNITUDES["|equity*10000 - MM*threshold|"] < 1 << (fp.HEALTH_BITS - 1)
+    assert max(fp.MAGNITUDES.values()) < 1 << 250
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [

@@ -1,5 +1,6 @@
 """``zkmargin audit``: it passes on the shipped small circuit with the session's keys, and flags a
-copy of the circuits whose scanning loss no longer has to cover every scenario."""
+copy of the circuits whose scanning loss no longer has to cover every scenario and whose split parts
+are not range-checked, naming each hint and probe."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from prover.audit.allowlist import Allowance, apply_allowlist, load_allowlist
+from prover.audit.cheats import undeclared
 from prover.audit.mutation import under_constraint_scan
 from prover.audit.result import CheckResult, Finding
 from prover.build import compile_circuit
@@ -21,7 +23,14 @@ from prover.setup import KeySet
 from prover.witness import WitnessCalculator
 from tests.conftest import SHARED_PTAU
 from zkmargin.cli import main
+from zkmargin.book import resolve
+from zkmargin.circuit_input import circuit_inputs
+from zkmargin.circuitgen import MODELS
+from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import InputError
+from zkmargin.margin import margin_model
+from zkmargin.models import RiskSnapshot, Statement
+from zkmargin.profiles import get_profile
 
 COVERS = """    component covers[SCENARIOS];
     for (var s = 0; s < SCENARIOS; s++) {
@@ -29,6 +38,7 @@ COVERS = """    component covers[SCENARIOS];
         covers[s].in <== loss + pnl[s];
     }
 """
+PART_RANGE = "        part_range[t].in <== split[t];\n"
 
 
 def ptau() -> Path:
@@ -54,17 +64,19 @@ def test_audit_passes_on_the_shipped_small_circuit(tmp_path: Path, keys: KeySet)
     assert report["unused_allowances"] == []
 
 
-def test_audit_flags_a_scan_loss_that_need_not_cover_every_scenario(tmp_path: Path) -> None:
+def test_audit_names_the_signal_and_probe_of_a_loss_need_not_cover_and_an_unchecked_split(tmp_path: Path) -> None:
     broken = tmp_path / "circuits"
     shutil.copytree(CIRCUITS_DIR, broken)
-    scan = broken / "lib" / "scenario_scan.circom"
-    assert COVERS in scan.read_text()
+    scan, collateral = broken / "lib" / "scenario_scan.circom", broken / "lib" / "collateral.circom"
+    assert COVERS in scan.read_text() and PART_RANGE in collateral.read_text()
     scan.write_text(scan.read_text().replace(COVERS, ""))
+    collateral.write_text(collateral.read_text().replace(PART_RANGE, "        part_range[t].in <== 0;\n"))
     result = CliRunner().invoke(main, ["audit", "--circuits", str(broken), "--accounts", "8",
                                        "--check", "differential", "--check", "cheats"])
     assert result.exit_code == 1
-    assert "**OPEN** `cheats/group_req+scan_loss`" in result.output
-    assert "a prover can understate the requirement" in result.output
+    for subject in ("cheats/scan_loss/below", "cheats/scan_loss/second_worst", "cheats/collateral_split/transfer"):
+        assert f"**OPEN** `{subject}`" in result.output, subject
+    assert "has a satisfying witness of the proven R1CS: ScanLoss does not rule out" in result.output
     assert result.output.rstrip().splitlines()[-1].startswith("VERDICT: FAIL: cheats failed")
 
 
@@ -79,6 +91,16 @@ def test_mutation_scan_reports_a_hint_that_only_a_zero_selector_touches(tmp_path
     free = under_constraint_scan(build, r1cs, [unselected])
     assert [f.subject for f in free.findings] == ["main.hint"] and not free.passed
     assert under_constraint_scan(build, r1cs, [unselected, selected]).findings == []
+
+
+def test_every_input_of_every_margin_circuit_is_bound_or_a_declared_hint(statement: Statement,
+                                                                          snapshot: RiskSnapshot) -> None:
+    profile = get_profile("small")
+    book = resolve(statement.account, snapshot, profile)
+    for model in MODELS:
+        inputs = circuit_inputs(book, statement, SnapshotCommitment(snapshot, profile), margin_model(model)(book))
+        assert undeclared(inputs) == [], model
+    assert undeclared({**inputs, "fresh_hint": 3}) == ["fresh_hint"]
 
 
 def test_allowlist_accepts_matching_findings_only(tmp_path: Path) -> None:
