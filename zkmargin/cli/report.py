@@ -36,6 +36,7 @@ def command(account: Path, snapshot: Path, output: Path, fmt: str | None, market
             adds: tuple[str, ...], threshold_bps: int) -> None:
     """Write the report and print why the margin is what it is."""
     from zkmargin.errors import InputError
+    from zkmargin.files import check_output_file
     from zkmargin.io import load_account, load_model, write_atomic
     from zkmargin.market import load_market
     from zkmargin.methodology import load_methodology
@@ -46,6 +47,7 @@ def command(account: Path, snapshot: Path, output: Path, fmt: str | None, market
     fmt = fmt or output.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise InputError(f"{output}: cannot tell the format from the suffix; pass --format {'|'.join(FORMATS)}")
+    check_output_file(output)
     acc = load_account(account)
     snap = load_model(RiskSnapshot, snapshot)
     report = build_report(acc, snap, title=acc.name or account.stem, threshold_bps=threshold_bps,
@@ -57,7 +59,6 @@ def command(account: Path, snapshot: Path, output: Path, fmt: str | None, market
     elif fmt == "png":
         from zkmargin.riskcharts import report_figure
 
-        output.parent.mkdir(parents=True, exist_ok=True)
         report_figure(report, output)
     else:
         from zkmargin.reporthtml import render_html
