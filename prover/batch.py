@@ -158,13 +158,13 @@ def plan_batch(epoch_dir: Path, snapshot_path: Path, venue_key: Ed25519PublicKey
     signs for the profile; no keys for the circuit; no statements; groth16py or Ray missing when
     asked for.
     """
-    check_output_dir(out_dir)
     published = read_epoch(epoch_dir)
     epoch = published.epoch
     check_epoch_signature(epoch, venue_key)
     snapshot = load_model(RiskSnapshot, snapshot_path)
     circuit = MarginCircuit.named(options.model, options.profile)
     _check_snapshot(epoch, snapshot, SnapshotCommitment(snapshot, circuit.profile).root, options.profile)
+    check_output_dir(out_dir)  # after the cheap input checks, before any work
     if options.backend == "native":
         load_groth16py()  # before any work: without groth16py, say how to install it
     if options.ray_address is not None:

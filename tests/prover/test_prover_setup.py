@@ -178,14 +178,15 @@ def test_keys_that_do_not_match_their_manifest_are_refused_in_one_line(
     assert "\n" not in str(refused.value) and "run setup" in str(refused.value)
 
 
-def test_prove_with_a_replaced_zkey_exits_2_before_proving(keys: KeySet, tmp_path: Path,
+def test_prove_with_a_replaced_zkey_exits_2_before_proving(keys: KeySet, tmp_path: Path, published: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     build = tmp_path / "build"
     shutil.copytree(keys.zkey.parent, build / "keys" / "portfolio_small")
     KEY_CORRUPTIONS["zkey truncated"](build / "keys" / "portfolio_small")
     monkeypatch.setenv("ZKMARGIN_BUILD", str(build))
     examples = Path(__file__).resolve().parents[2] / "examples"
-    result = CliRunner().invoke(main, ["prove", str(examples / "hedged_market_maker.json"),
-                                       str(examples / "snapshot_span16.json"), "-o", str(tmp_path / "p.json")])
+    result = CliRunner().invoke(main, ["prove", str(published / "statements" / "hedged_market_maker.json"),
+                                       str(examples / "snapshot_span16.json"), "--epoch-file",
+                                       str(published / "epoch.json"), "-o", str(tmp_path / "p.json")])
     assert result.exit_code == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "zkey_sha256" in result.stderr
