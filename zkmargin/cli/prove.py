@@ -27,12 +27,10 @@ def command(statement: Path, snapshot: Path, epoch_file: Path, out: Path, model:
     """Fail (exit 1) with the shortfall if the account is below the threshold; else write a bundle."""
     from prover.circuits import MarginCircuit
     from prover.margin import MarginProver, load_keys
-    from zkmargin.commitment import SnapshotCommitment
     from zkmargin.errors import BelowMarginError, InputError
     from zkmargin.files import check_output_file
     from zkmargin.io import load_model, save_model
     from zkmargin.models import Epoch, RiskSnapshot, Statement
-    from zkmargin.profiles import get_profile
 
     check_output_file(out)
     st = load_model(Statement, statement)
@@ -45,10 +43,11 @@ def command(statement: Path, snapshot: Path, epoch_file: Path, out: Path, model:
     signed = epoch.snapshot_roots.get(profile)
     if signed is None:
         raise InputError(f"{epoch_file}: the venue publishes no snapshot root for profile {profile}")
-    if SnapshotCommitment(snap, get_profile(profile)).root != signed:
-        raise InputError(f"{snapshot}: not the snapshot the venue signed for epoch {epoch.epoch} (profile {profile})")
     circuit = MarginCircuit.named(model, profile)
     prover = MarginProver(circuit, load_keys(circuit), backend)
+    # the prover's own (cached) commitment: the root is computed once, here, and reused to prove
+    if prover.commitment(snap).root != signed:
+        raise InputError(f"{snapshot}: not the snapshot the venue signed for epoch {epoch.epoch} (profile {profile})")
     click.echo(f"prove {circuit.circuit_id}: keys checked; engine, witness, then the Groth16 proof ({backend}, "
                "a few seconds)", err=True)
     try:
