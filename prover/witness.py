@@ -17,7 +17,12 @@ millisecond), so a failed run cannot leave state behind for the next one.
 Loading: Cranelift needs seconds to compile circom's multi-megabyte wasm (5 to 20 s for the
 margin circuits on 2 cores), once per process, far more than a witness takes. So the compiled
 native code is kept in the per-user cache (:func:`compiled_module`) and later processes load it
-in ~50 ms, mostly hashing the wasm to find it.
+in ~50 ms, mostly hashing the wasm to find it. Within a process, calculators of the same wasm
+share one engine and one loaded module (:func:`loaded_module`), so a long-lived process (a test
+session, a service) holds each circuit's native code once, not once per calculator. Cached code
+is read into memory, never mapped from the cache file, so a cache entry replaced or truncated by
+another process cannot fault a running one. Each ``calculate`` frees its wasm instance when it
+returns, not when the garbage collector finds it.
 
 Reading the witness: a call from Python into wasm costs about 10 us, which for 100k wires would
 dwarf the computation itself (about 50 ms). So a tiny companion module (``COPY_WITNESS_WAT``),
@@ -34,6 +39,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache, lru_cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import TypeAlias
@@ -113,27 +119,27 @@ class WitnessCalculator:
     def __init__(self, wasm_path: Path) -> None:
         """Compile ``wasm_path`` (circom's ``<name>_js/<name>.wasm``); read its field and sizes."""
         self.wasm_path = wasm_path
-        self._engine = wasmtime.Engine()
+        self._engine = shared_engine()
         try:
-            self._module = compiled_module(self._engine, wasm_path)
+            self._module = loaded_module(wasm_path)
         except (OSError, wasmtime.WasmtimeError) as exc:
             raise ProverError(f"cannot load witness wasm {wasm_path}: {exc}") from exc
-        self._copier = wasmtime.Module(self._engine, COPY_WITNESS_WAT)
-        probe = _Instance(self._module, self._engine)
-        major = probe.call("getVersion")
-        if major < 2:
-            raise ProverError(f"{wasm_path} was built by circom {major}; circom 2 is required")
-        self.circom_version = (major, probe.call("getMinorVersion"), probe.call("getPatchVersion"))
-        """Version of the circom compiler that produced the wasm, e.g. (2, 2, 3)."""
-        self.field_words = probe.call("getFieldNumLen32")
-        """Size of one field element in 32-bit words (8 for BN254)."""
-        probe.call("getRawPrime")
-        self.prime = probe.read_shared(self.field_words)
-        """The scalar field modulus every witness value is reduced by."""
-        self.witness_size = probe.call("getWitnessSize")
-        """Number of witness values, one per .r1cs wire (wire 0 is the constant 1)."""
-        self.input_size = probe.call("getInputSize")
-        """Number of input field elements a complete input assigns (array signals count each)."""
+        self._copier = copier_module()
+        with _Instance(self._module, self._engine) as probe:
+            major = probe.call("getVersion")
+            if major < 2:
+                raise ProverError(f"{wasm_path} was built by circom {major}; circom 2 is required")
+            self.circom_version = (major, probe.call("getMinorVersion"), probe.call("getPatchVersion"))
+            """Version of the circom compiler that produced the wasm, e.g. (2, 2, 3)."""
+            self.field_words = probe.call("getFieldNumLen32")
+            """Size of one field element in 32-bit words (8 for BN254)."""
+            probe.call("getRawPrime")
+            self.prime = probe.read_shared(self.field_words)
+            """The scalar field modulus every witness value is reduced by."""
+            self.witness_size = probe.call("getWitnessSize")
+            """Number of witness values, one per .r1cs wire (wire 0 is the constant 1)."""
+            self.input_size = probe.call("getInputSize")
+            """Number of input field elements a complete input assigns (array signals count each)."""
 
     def calculate(self, inputs: Mapping[str, InputValue]) -> list[int]:
         """The witness for ``inputs`` (signal name -> int or nested lists), reduced mod prime.
@@ -142,7 +148,11 @@ class WitnessCalculator:
         of values raises InputError; a failing ``assert``/constraint in circom's witness code
         raises WitnessError carrying circom's message (template and line).
         """
-        run = _Instance(self._module, self._engine)
+        with _Instance(self._module, self._engine) as run:
+            return self._run(run, inputs)
+
+    def _run(self, run: _Instance, inputs: Mapping[str, InputValue]) -> list[int]:
+        """``calculate`` in the fresh instance ``run``."""
         try:
             run.call("init", 1)
             assigned = sum(self._set_input(run, name, value) for name, value in inputs.items())
@@ -197,6 +207,14 @@ class _Instance:
         assert isinstance(memory, wasmtime.Memory)
         self._memory = memory
         self._shared_start = self.call("getSharedRWMemoryStart")
+
+    def __enter__(self) -> _Instance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Free the store (instance, linear memory, host functions) now: the host functions are
+        bound methods of this object, a reference cycle only the garbage collector would break."""
+        self._store.close()
 
     def call(self, export: str, *args: int) -> int:
         """Call the exported function ``export`` (results: an int, or 0 for void functions)."""
@@ -257,18 +275,55 @@ class _Instance:
         self._log_line.append(str(self.read_shared(self.call("getFieldNumLen32"))))
 
 
-def compiled_module(engine: wasmtime.Engine, wasm_path: Path) -> wasmtime.Module:
-    """``wasm_path`` compiled for ``engine``, through the per-user cache of compiled code.
+@cache
+def shared_engine() -> wasmtime.Engine:
+    """The process's wasmtime engine (default configuration), shared by every calculator."""
+    return wasmtime.Engine()
+
+
+@cache
+def copier_module() -> wasmtime.Module:
+    """``COPY_WITNESS_WAT`` compiled once per process for :func:`shared_engine`."""
+    return wasmtime.Module(shared_engine(), COPY_WITNESS_WAT)
+
+
+MODULES_LOADED = 8
+"""Distinct circuit wasms whose native code a process keeps loaded (about 20 MB each)."""
+
+
+def loaded_module(wasm_path: Path) -> wasmtime.Module:
+    """``wasm_path`` compiled for :func:`shared_engine`: loaded once per process and cache entry.
+
+    The in-process cache is keyed by the wasm's sha256 and the entry's size and modification
+    time, so an entry rewritten since (by this or another process) is read again.
+    """
+    entry = cache_dir() / "wasmtime" / f"{sha256_file(wasm_path)}-{WASMTIME_VERSION}.cwasm"
+    try:
+        stat = entry.stat()
+        stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = None
+    return _loaded_module(entry, stamp, wasm_path)
+
+
+@lru_cache(maxsize=MODULES_LOADED)
+def _loaded_module(entry: Path, stamp: tuple[int, int] | None, wasm_path: Path) -> wasmtime.Module:
+    """``stamp`` only keys the cache (None: no entry yet)."""
+    return compiled_module(shared_engine(), wasm_path, entry)
+
+
+def compiled_module(engine: wasmtime.Engine, wasm_path: Path, entry: Path) -> wasmtime.Module:
+    """``wasm_path`` compiled for ``engine``, through the per-user cache entry ``entry``.
 
     Entries are ``<cache>/wasmtime/<wasm sha256>-<wasmtime version>.cwasm``. wasmtime refuses code
     serialized by another version or configuration; then the wasm is compiled again and the entry
-    replaced. Cached code runs natively when loaded, so the cache dir must be as trusted as the
-    user's own files (as wasmtime's own cache).
+    replaced (atomically). An entry is read into memory rather than mapped: a mapped file that
+    another process truncates would kill this one with SIGBUS. Cached code runs natively when
+    loaded, so the cache dir must be as trusted as the user's own files (as wasmtime's own cache).
     """
-    entry = cache_dir() / "wasmtime" / f"{sha256_file(wasm_path)}-{WASMTIME_VERSION}.cwasm"
     if entry.is_file():
-        with contextlib.suppress(wasmtime.WasmtimeError):
-            return wasmtime.Module.deserialize_file(engine, str(entry))
+        with contextlib.suppress(wasmtime.WasmtimeError, OSError):
+            return wasmtime.Module.deserialize(engine, entry.read_bytes())
     module = wasmtime.Module.from_file(engine, str(wasm_path))
     entry.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=entry.parent, suffix=".part", delete=False) as part:

@@ -39,14 +39,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED_PTAU = ROOT.parent / "shared" / "ptau" / "dev_bn128_17.ptau"
 
-# Load matplotlib's compiled modules (ft2font) now, at session start: a first dlopen of it late in
-# a long session (several GiB resident, after the fault tests' tmpfs mounts) died twice with SIGBUS
-# on the 2-core test machine, while the same tests pass on their own.
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot  # noqa: E402,F401
-
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100)
 settings.register_profile("fuzz", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
