@@ -185,8 +185,9 @@ class Methodology(StrictModel):
     core: CoreGrid | None = None
     tail: list[TailMove] = Field(default_factory=list)
     tail_linear_cap: bool = Field(default=False, description=(
-        "cap each tail weight at (core edge move / |tail move|): a linear position never loses more in the tail "
-        "than at the edge of the core grid (Deribit's dampened extended table, per scenario)"))
+        "a linear contract (coin-settled too) counts in each tail scenario its P&L at the core grid's edge on "
+        "that side, when smaller (Deribit's extended table); options count the tail P&L at a weight capped at "
+        "(core edge move / |tail move|)"))
     lookahead_days: NonNegative = Decimal(0)
     addons: AddOns = Field(default_factory=AddOns)
     portfolio_rules: list[PortfolioRule] = Field(default_factory=list)
@@ -226,7 +227,8 @@ class Methodology(StrictModel):
 class ScenarioShape:
     """A scenario before the market is known: its price move in scan units (or a fixed move).
 
-    ``weight`` is the share counted; ``cap_at_scan`` caps it at ``cap_at_scan * scan / |move|``.
+    ``weight`` is the share counted; ``cap_at_scan`` caps it at ``cap_at_scan * scan / |move|`` for
+    options, and caps a linear contract's P&L at its P&L under the move ``+-cap_at_scan * scan``.
     """
 
     label: str
@@ -249,6 +251,13 @@ class ScenarioShape:
         if self.cap_at_scan is None or move == 0:
             return self.weight
         return min(self.weight, self.cap_at_scan * scan / abs(move))
+
+    def edge_at(self, scan: Fraction) -> Fraction | None:
+        """The capped move on this scenario's side (``+-cap_at_scan * scan``), ``None`` without a cap."""
+        move = self.move(scan)
+        if self.cap_at_scan is None or move == 0:
+            return None
+        return self.cap_at_scan * scan * (1 if move > 0 else -1)
 
 
 _VOL_LABEL = {"up": "vol up", "none": "vol flat", "down": "vol down"}

@@ -16,7 +16,8 @@ Risk array entry ``(i, s)``: ``(value_i(shocked by s) - value_i(now)) * weight``
 weights of :class:`zkmargin.scenarios.ScenarioSet` (per group), the vol shocks of the methodology
 (:func:`zkmargin.methodology.shocked_vol`, per option: term scaling uses its own time to expiry),
 and time moved on by the methodology's look-ahead. Linear P&L is computed directly as
-``ref * mult * (m * w)`` with ``m * w`` exact (no cancellation); option P&L as a difference of
+``ref * mult * (m * w)`` with ``m * w`` exact (no cancellation), in a capped tail scenario at most
+its unweighted P&L at the core grid's edge (:func:`linear_share`); option P&L as a difference of
 Black-76 values.
 
 Everything here is float and machine-dependent in the last bit; only :func:`quantize` turns it
@@ -185,15 +186,27 @@ def _exact_ratio(x: Fraction) -> tuple[float, float]:
     return float(x.numerator), float(x.denominator)
 
 
+def linear_share(move: Fraction, weight: Fraction, edge: Fraction | None, inverse: bool) -> Fraction:
+    """A linear contract's weighted P&L per unit of its base (``ref * mult``, inverse: coins at the
+    collateral price): ``m * w`` (inverse: ``m / (1 + m) * w``), at most in magnitude its unweighted
+    P&L under the capped move ``edge`` (:meth:`zkmargin.methodology.ScenarioShape.edge_at`)."""
+    def pnl(m: Fraction) -> Fraction:
+        return m / (1 + m) if inverse else m
+    out = pnl(move) * weight
+    return pnl(edge) if edge is not None and abs(out) > abs(pnl(edge)) else out
+
+
 def scenario_pnl(terms: Terms, scenarios: ScenarioSet) -> FloatArray:
     """Weighted P&L per long contract, USD, shape ``(instruments, scenarios)``."""
     n = len(scenarios.shapes)
     moves = [scenarios.moves[g] for g in terms.groups]
     weights = [scenarios.weights[g] for g in terms.groups]
-    # m * w (inverse: m / (1 + m) * w) is exact; over 10**8 as whole bps x bps it reproduces the
-    # integer-bps grids bit for bit
-    ratio = np.array([[_exact_ratio(m / (1 + m) * w if inverse else m * w) for m, w in zip(ms, ws)]
-                      for ms, ws, inverse in zip(moves, weights, terms.is_inverse)],
+    edges = [scenarios.edges.get(g, (None,) * n) for g in terms.groups]
+    # a capped scenario's linear P&L: the uncapped weight, then the edge cap; the share is exact and,
+    # over 10**8 as whole bps x bps, reproduces the integer-bps grids bit for bit
+    ratio = np.array([[_exact_ratio(linear_share(m, w if e is None else s.weight, e, inverse))
+                       for m, w, e, s in zip(ms, ws, es, scenarios.shapes)]
+                      for ms, ws, es, inverse in zip(moves, weights, edges, terms.is_inverse)],
                      dtype=np.float64).reshape(len(moves), n, 2)
     base = np.where(terms.is_inverse, terms.multiplier * terms.coin / terms.ref, terms.ref * terms.multiplier)
     pnl = base[:, None] * ratio[:, :, 0] / ratio[:, :, 1]

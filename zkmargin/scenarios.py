@@ -9,6 +9,9 @@ Conventions, shared with :mod:`zkmargin.riskarrays`:
   :func:`zkmargin.methodology.shocked_vol` (relative or absolute, term-scaled, floored);
 * ``weight``: the share of the scenario's P&L that counts (SPAN's cover fraction of the extreme
   moves, a tail table's weights, capped for linear positions if the methodology says so);
+* ``edge``: for a capped tail scenario, the core grid's edge move on the scenario's side: a linear
+  contract (futures, perps, spot; coin-settled ones included) loses there at most what it loses at
+  that edge (Deribit's extended table values a linear position at the edge of the price range);
 * time passes by the methodology's look-ahead inside every scenario (0: none).
 
 The snapshot stores one scenario list for all groups; its ``price_shock_bps``, ``vol_shock_bps``
@@ -18,7 +21,7 @@ carry the exact result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from zkmargin.errors import InputError
@@ -29,12 +32,14 @@ from zkmargin.models.snapshot import Scenario
 
 @dataclass(frozen=True)
 class ScenarioSet:
-    """Scenarios of ``methodology`` on a market: ``moves[g][s]`` and ``weights[g][s]`` per group id."""
+    """Scenarios of ``methodology`` on a market: ``moves[g][s]``, ``weights[g][s]`` and the linear
+    cap's ``edges[g][s]`` per group id (no entry for a group: no capped scenario)."""
 
     methodology: Methodology
     shapes: tuple[ScenarioShape, ...]
     moves: dict[int, tuple[Fraction, ...]]
     weights: dict[int, tuple[Fraction, ...]]
+    edges: dict[int, tuple[Fraction | None, ...]] = field(default_factory=dict)
 
     @property
     def vol(self) -> tuple[VolDirection, ...]:
@@ -61,13 +66,14 @@ def scenario_set(methodology: Methodology, market: Market) -> ScenarioSet:
     if unknown:
         raise InputError(f"methodology {methodology.name}: no underlying named {', '.join(sorted(unknown))} "
                          "in the market")
-    moves, weights = {}, {}
+    moves, weights, edges = {}, {}, {}
     for u in market.underlyings:
         scan = methodology.scan(u.name).fraction_of(u.spot)
         moves[u.id] = tuple(s.move(scan) for s in shapes)
         weights[u.id] = tuple(s.weight_at(scan) for s in shapes)
+        edges[u.id] = tuple(s.edge_at(scan) for s in shapes)
         for s, m in zip(shapes, moves[u.id]):
             if m <= -1:
                 raise InputError(f"methodology {methodology.name}: scenario {s.label!r} moves {u.name} by "
                                  f"{float(m):.6g} (prices must stay positive: moves must exceed -1)")
-    return ScenarioSet(methodology, shapes, moves, weights)
+    return ScenarioSet(methodology, shapes, moves, weights, edges)

@@ -12,12 +12,14 @@ Sources (recorded per case):
 * ``span``: the SPAN futures risk array of L. McMillan, *Options as a Strategic Investment*,
   ch. 34 (S&P 500 future, $10,000 scan = 20 points at $500, extreme move $7,000), published
   rounded to $10.
-* ``deribit``: the one published risk vector found, ``initial_risk_vectors.BTC-PERPETUAL`` of the
-  ``private/pme/simulate`` response example (https://docs.deribit.com/api-reference/account-
-  management/private-simulate), a coin-settled perp of undisclosed size: its size is fitted on the
-  first bucket, the other buckets are then predicted within 1e-6. No published per-scenario P&L
-  of an option portfolio was found (``docs/methodologies.md``); the preset's published rules are
-  tested as properties in ``test_methodology.py``.
+* ``deribit``: two published ``private/pme/simulate`` responses with their inputs
+  (``data/deribit_pme_cases.json``, each with its source: the response example of
+  https://docs.deribit.com/api-reference/account-management/private-simulate, and a capture of a
+  live response in a public GitHub file of recorded API traffic): every standard and (first five)
+  extended risk-vector value of their three coin-settled contracts within 1e-6 relative, and the
+  worst case, roll shock, risk-matrix margin (IM) and maintenance margin (MM) of both books through
+  ``zkmargin margin``. No published case with an option was found (``docs/methodologies.md``); the
+  preset's published rules are also tested as properties in ``test_methodology.py``.
 """
 
 from __future__ import annotations
@@ -209,22 +211,81 @@ def test_span_reproduces_mcmillans_futures_risk_array() -> None:
     assert [abs(r / fp.PRICE_SCALE - p) <= 5 for r, p in zip(risk, MCMILLAN_FUTURE)] == [True] * 16
 
 
-#: Deribit, private/pme/simulate response example: initial_risk_vectors["BTC-PERPETUAL"]["standard"],
-#: BTC per position, buckets -16 % .. +8 % x vol up / same / down (the excerpt ends in the +8 % bucket).
-DERIBIT_BTC_PERPETUAL = [-0.05991206933333334] * 3 + [-0.04289159509090909] * 3 + [-0.027351162086956524] * 3 + [
-    -0.013105765166666668] * 3 + [0.0] * 3 + [0.012097629384615385] * 3 + [0.023299138]
+DERIBIT: dict[str, dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "deribit_pme_cases.json").read_text())["cases"]
+DERIBIT_VECTORS = [(case, name) for case in sorted(DERIBIT) for name in DERIBIT[case]["instruments"]]
 
 
-def test_deribit_reproduces_its_published_inverse_perp_risk_vector() -> None:
-    size = -DERIBIT_BTC_PERPETUAL[0] * 21 / 4  # coins per position: -16 % costs N/S * 0.16 / 0.84
-    spot = 100_000
-    btc = {"index": 1, "symbol": "BTC", "price": str(spot), "tiers": [{"from_amount": "0", "mm": "0", "im": "0"}]}
-    market = Market.model_validate_json(json.dumps({
-        "venue": "deribit", "epoch": 1, "valuation_date": "2024-06-17",
-        "underlyings": [{"id": 1, "name": "BTC", "spot": str(spot)}],
-        "instruments": [{"id": 1, "symbol": "BTC-PERPETUAL", "kind": "perp", "group": 1, "inverse": True,
-                         "settlement": "BTC", "multiplier": f"{size * spot:.4f}"}],
-        "collateral": USDC + [btc], "params": PARAMS}))
-    risk = build_snapshot(market, "deribit").instruments_by_id[1].risk
-    coins = [r / fp.PRICE_SCALE / spot for r in risk[:len(DERIBIT_BTC_PERPETUAL)]]
-    assert coins == pytest.approx(DERIBIT_BTC_PERPETUAL, rel=1e-6, abs=1e-11)
+def deribit_market(case: dict[str, Any]) -> Market:
+    """The case's market: one coin-settled contract per position, of face ``|position| x index`` USD.
+
+    The index is the spot and the coin's USD price. No mark price or forward other than the index:
+    Deribit's coin vectors do not depend on them (a position of ``p`` coins gains ``p m / (1 + m)``
+    coins), and its roll shock is a share of the coins at the index, which the add-on (a share of
+    the face) equals when the face is coins x index.
+    """
+    now = datetime.fromtimestamp(case["timestamp_ms"] / 1000, UTC)
+    instruments: list[dict[str, Any]] = [
+        {"id": k + 1, "symbol": name, "kind": ins["kind"], "group": 1, "inverse": True,
+         "settlement": case["currency"], "multiplier": str(abs(Decimal(ins["position"])) * Decimal(case["index"])),
+         **({"expiry": ins["expiry"]} if "expiry" in ins else {})}
+        for k, (name, ins) in enumerate(case["instruments"].items())]
+    expiries = sorted({i["expiry"] for i in instruments if "expiry" in i})
+    coin = {"index": 1, "symbol": case["currency"], "price": case["index"],
+            "tiers": [{"from_amount": "0", "mm": "0", "im": "0"}]}
+    return Market.model_validate_json(json.dumps({
+        "venue": "deribit", "epoch": 1, "valuation_date": now.date().isoformat(),
+        "valuation_time": format_utc_time(now.replace(microsecond=0)),
+        "underlyings": [{"id": 1, "name": case["currency"], "spot": case["index"],
+                         "expiries": [{"expiry": e, "forward": case["index"]} for e in expiries]}],
+        "instruments": instruments, "collateral": USDC + [coin], "params": PARAMS}))
+
+
+def deribit_method(case: dict[str, Any]) -> Methodology:
+    """The ``deribit`` preset with the case currency's published price range and, as a per-contract
+    add-on, its roll shock floor ``min_annualised_move`` (these books' roll shock: one contract per
+    expiry, each expiry's annualised term below the floor): a venue's variant of the preset."""
+    method = load_methodology("deribit")
+    scan = method.price_scan.model_copy(update={"fraction": Decimal(case["price_range"])})
+    roll = Decimal(case["min_annualised_move"])
+    addons = method.addons.model_copy(update={"contingency_by_kind": {"perp": roll, "future": roll}})
+    return method.model_copy(update={"underlyings": {case["currency"]: scan}, "addons": addons})
+
+
+def deribit_published(ins: dict[str, Any], n_tail: int) -> list[float]:
+    """The published vector in the preset's order: the 27 standard values, then the first ``n_tail``
+    extended ones (the preset carries -66 % .. +200 %)."""
+    return [float(x) for x in ins["standard"] for _ in range(3)] + [float(x) for x in ins["extended"][:n_tail]]
+
+
+@pytest.mark.parametrize(("name", "symbol"), DERIBIT_VECTORS)
+def test_deribit_reproduces_every_published_risk_vector(name: str, symbol: str) -> None:
+    case = DERIBIT[name]
+    method = deribit_method(case)
+    snap = build_snapshot(deribit_market(case), method)
+    ins = case["instruments"][symbol]
+    contract = next(i for i in snap.instruments if i.symbol == symbol)
+    sign = 1 if Decimal(ins["position"]) > 0 else -1
+    coins = [sign * r / fp.PRICE_SCALE / float(case["index"]) for r in contract.risk]
+    assert coins == pytest.approx(deribit_published(ins, len(method.tail)), rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(DERIBIT))
+def test_zkmargin_margin_gives_deribits_published_margins(name: str, tmp_path: Path) -> None:
+    """IM is Deribit's risk-matrix margin (worst case + roll shock), MM = 0.8 x IM, in coins at the index."""
+    case = DERIBIT[name]
+    snap = build_snapshot(deribit_market(case), deribit_method(case))
+    save_model(snap, tmp_path / "snapshot.json")
+    save_model(Account.model_validate({
+        "positions": [{"instrument": i.id, "quantity": "1" if Decimal(case["instruments"][i.symbol]["position"]) > 0
+                       else "-1"} for i in snap.instruments],
+        "balances": [{"asset": 1, "amount": "1"}]}), tmp_path / "account.json")
+    out = CliRunner().invoke(main, ["margin", str(tmp_path / "account.json"), str(tmp_path / "snapshot.json"),
+                                    "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    index = float(case["index"])
+    assert result["scan_loss"][0] / fp.VALUE_SCALE / index == pytest.approx(float(case["worst_case"]), rel=1e-6)
+    assert sum(result["addon"]) / fp.VALUE_SCALE / index == pytest.approx(float(case["roll_shock"]), rel=1e-6)
+    assert result["im"] / fp.VALUE_SCALE / index == pytest.approx(float(case["risk_matrix_margin"]), rel=1e-6)
+    assert result["mm"] / fp.EQUITY_SCALE / index == pytest.approx(float(case["maintenance_margin"]), rel=1e-6)

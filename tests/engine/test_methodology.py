@@ -260,6 +260,27 @@ def test_a_pure_futures_book_is_charged_exactly_its_worst_core_bucket_under_deri
     assert result.scan_loss[0] == worst_core
 
 
+INVERSE_FUTURE = {"id": 8, "symbol": "BTC-1APR25-INV", "kind": "future", "group": 1, "expiry": "2025-04-01",
+                  "inverse": True, "settlement": "XYZ"}
+
+
+@given(perp=st.integers(-50, 50).filter(bool), future=st.integers(-50, 50), face=st.decimals(1, 10**6, places=2))
+def test_a_coin_settled_futures_book_is_charged_exactly_its_worst_core_bucket_under_deribit(
+        perp: int, future: int, face: Decimal) -> None:
+    """Deribit's extended table values a linear contract at the edge of the price range (its
+    published vectors, ``test_conformance.py``): coin-settled contracts, whose coin P&L is not
+    linear in the move, included."""
+    market = make_market({"instruments": [dict(INVERSE_PERP, multiplier=str(face)),
+                                          dict(INVERSE_FUTURE, multiplier=str(face))]})
+    snap = build_snapshot(market, "deribit")
+    account = Account.model_validate({"positions": [{"instrument": i, "quantity": str(q)}
+                                                    for i, q in ((7, perp), (8, future)) if q]})
+    result = portfolio_margin(resolve(account, snap))
+    assert result.scan_loss[0] == max(0, max(-p for p in result.group_pnl[0][:27]))
+    for ins in snap.instruments:  # each tail entry is the core edge on its side (-66 %, -33 % | +50 %, ...)
+        assert ins.risk[27:] == [ins.risk[0]] * 2 + [ins.risk[24]] * 3
+
+
 def test_zkmargin_schema_prints_the_methodology_schema() -> None:
     out = CliRunner().invoke(main, ["schema", "methodology"])
     assert out.exit_code == 0
