@@ -36,6 +36,9 @@ gets probed by declaring it (an undeclared hint is itself a finding). The kinds 
   guard admits, ``min(bounds) + 2**LOSS_BITS - 1`` (the partner raised to match, threshold 0),
   MUST have a witness: a guard narrower than documented (a cut bit width) refuses it, and a large
   honest account would then have no proof.
+* ``opened`` (not a hint): every element of every private input a hash binds to a public root
+  (:data:`OPENED`: the book, the salt, the instrument leaves and paths, the snapshot terms) plus
+  one, on the first probed account: a root ``===`` dropped from ``Margin`` frees them all.
 
 Each probe's inputs run through the PROVEN (O2) build's witness code and, when that yields a
 witness, the witness is checked against the proven R1CS: a satisfying witness is a soundness
@@ -72,7 +75,7 @@ from zkmargin.book import resolve
 from zkmargin.cross import CrossResult
 from zkmargin.isolated import IsolatedResult
 from zkmargin.portfolio import MarginResult
-from zkmargin.profiles import Profile
+from zkmargin.profiles import PUBLIC_SIGNALS, Profile
 from zkmargin.terms import Health, collateral_split
 
 TITLE = "Hint probes"
@@ -87,6 +90,9 @@ BOUND_INPUTS = frozenset({
 })
 """Public inputs and the values the account leaf and the snapshot root open (docs/circuits.md);
 every other input of a margin circuit is a hint and must be declared in ``HINTS``."""
+OPENED = BOUND_INPUTS - frozenset(PUBLIC_SIGNALS)
+"""The private inputs a hash binds to a public root: each changed by one must lose its witness
+(the ``opened`` probe: a dropped root ``===`` frees them all)."""
 
 
 Index = tuple[int, ...]
@@ -238,12 +244,21 @@ WITNESS_EXPECTED = frozenset({"widest"})
 def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case],
                 focused: list[tuple[Case, frozenset[str]]]) -> CheckResult:
     """Try every declared probe of every hint of each case in ``honest`` (healthy cases chosen by
-    :func:`richest`), and the given probe kinds of each focused case (:data:`FOCUS`), on the
-    proven build; report the probes with a satisfying witness (for ``widest``: without one)."""
+    :func:`richest`), the given probe kinds of each focused case (:data:`FOCUS`) and the
+    ``opened`` probe of the first honest case, on the proven build; report the probes with a
+    satisfying witness (for ``widest``: without one)."""
     started = time.monotonic()
     findings: list[Finding] = []
     counts = {"probes": 0, "rejected": 0, "accepted": 0}
     by_hint: dict[str, int] = {}
+
+    def satisfied(name: str, inputs: dict[str, Any]) -> bool:
+        counts["probes"] += 1
+        by_hint[name] = by_hint.get(name, 0) + 1
+        found = _satisfiable(proven, r1cs, inputs)
+        counts["accepted" if found else "rejected"] += 1
+        return found
+
     for case, only in [*((case, None) for case in honest), *focused]:
         findings += [Finding(f"cheats/{name}/undeclared", f"{name} is a prover hint with no "
                              "declaration in prover.audit.cheats.HINTS, so nothing probes it")
@@ -253,23 +268,30 @@ def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case],
             hint = HINTS[name]
             for kind in hint.probes if only is None else sorted(set(hint.probes) & only):
                 for described, inputs in PROBES[kind](case, name, hint):
-                    counts["probes"] += 1
-                    by_hint[name] = by_hint.get(name, 0) + 1
-                    satisfied = _satisfiable(proven, r1cs, inputs)
-                    counts["accepted" if satisfied else "rejected"] += 1
-                    if satisfied == (kind in WITNESS_EXPECTED):
+                    if satisfied(name, inputs) == (kind in WITNESS_EXPECTED):
                         continue
                     findings.append(Finding(f"cheats/{name}/{kind}", f"{case.label}: probe {kind} ({described}) " + (
                         f"has no witness: {hint.guard} refuses a value its documented guard admits"
                         if kind in WITNESS_EXPECTED else
                         f"has a satisfying witness of the proven R1CS: {hint.guard} does not rule out this cheat")))
+    for case in honest[:1]:
+        findings += [Finding(f"cheats/{name}/opened", f"{case.label}: probe opened ({described}) has a "
+                             f"satisfying witness of the proven R1CS: no root binds {name}")
+                     for name, described, inputs in _opened(case) if satisfied(name, inputs)]
     facts = [("hint probes", (f"{counts['probes']} on {len(honest)} healthy accounts and "
                              f"{len(focused)} focused accounts: {counts['rejected']} without a "
                              f"witness, {counts['accepted']} satisfied the proven R1CS (the "
                              f"{'/'.join(sorted(WITNESS_EXPECTED))} probes must)")),
-             ("probes per hint", ", ".join(f"{name} {n}" for name, n in sorted(by_hint.items())))]
+             ("probes per input", ", ".join(f"{name} {n}" for name, n in sorted(by_hint.items())))]
     return CheckResult("cheats", TITLE, facts, findings, {**counts, "by_hint": by_hint},
                        time.monotonic() - started)
+
+
+def _opened(case: Case) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(input, description, inputs): every element of every opened input of ``case`` plus one."""
+    for name in sorted(OPENED & set(case.inputs)):
+        for index, value in _indexed(case.inputs[name]):
+            yield name, f"{_label(name, index)} = {value} + 1", _with(case.inputs, {(name, index): (value + 1) % R})
 
 
 def undeclared(inputs: dict[str, Signal]) -> list[str]:

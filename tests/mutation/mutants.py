@@ -82,6 +82,8 @@ CIRCUIT = [
     _circuit("alloc-fits", "aggregate.circom", "        fits[k].in <== balance[k] - allocated;\n",
              "        fits[k].in <== 0;\n", ISOLATED_AUDIT),
     _circuit("account-root", "margin.circom", "    membership.out === account_root;\n", ""),
+    _circuit("snapshot-root", "margin.circom", "    snapshot.out === snapshot_root;\n", ""),
+    _circuit("instrument-root", "margin.circom", "        slot[i].root === instrument_root;\n", ""),
     _circuit("shortfall-boolean", "solvency.circom", "    below * (1 - below) === 0;\n", "", SHORTFALL),
     _circuit("shortfall-side", "solvency.circom", "    side.in <== equity - mm + 2 * shortfall - below;\n",
              "    side.in <== 0;\n", SHORTFALL),
@@ -91,7 +93,8 @@ shortened loop and a bit width cut by 4 (the largest honest accounts lose their 
 asserts BITS <= 252, so a width wide enough to let a wrapped negative through does not compile).
 The hints and their guards: ``CollateralValue`` (splits), ``GroupSelect``, ``ScanLoss``,
 ``AtLeastBoth``, ``IsolatedCollateral`` (selectors; the allocations fit their balances),
-``Margin``'s account-root ``===`` (the account's path and index, the allocation hash) and the
+``Margin``'s root ``===`` (the account's path and index, the allocation hash; and, binding what
+the probed hints are computed from, the snapshot terms and the instrument leaves) and the
 solvency circuit's ``Shortfall`` (its computed ``below``)."""
 
 ENGINE_MUTANTS = [
