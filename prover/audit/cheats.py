@@ -193,7 +193,7 @@ def minimum_above_loss(snapshot: RiskSnapshot, profile: Profile) -> Iterator[Lab
         for hedge in snapshot.instruments:
             som, risk = short[first.id].som, short[first.id].risk
             netted = max(0, *(r - h for r, h in zip(risk, short[hedge.id].risk)))
-            if hedge.group == first.group and hedge.id != first.id and netted < som:
+            if hedge is not first and short[hedge.id].group == short[first.id].group and netted < som:
                 yield ("short-option minimum above the group's loss",
                        account_of([(first.id, -fp.QTY_SCALE, None), (hedge.id, fp.QTY_SCALE, None)],
                                   {0: fp.AMOUNT.hi}), 0)

@@ -30,6 +30,7 @@ from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import InputError
 from zkmargin.margin import margin_model
 from zkmargin.models import RiskSnapshot, Statement
+from zkmargin.portfolio import portfolio_margin
 from zkmargin.profiles import get_profile
 
 COVERS = """    component covers[SCENARIOS];
@@ -108,8 +109,8 @@ def test_the_focused_accounts_bind_the_second_bound_and_allocate_every_asset_wit
     hedged = [account for _, account, _ in minimum_above_loss(snapshot, profile)]
     assert hedged
     for account in hedged:
-        result = margin_model("portfolio")(resolve(account, snapshot, profile))
-        assert any(som > loss for som, loss in zip(result.group_som, result.scan_loss)), account  # type: ignore[attr-defined]
+        result = portfolio_margin(resolve(account, snapshot, profile), 0)
+        assert any(som > loss for som, loss in zip(result.group_som, result.scan_loss)), account
     allocated = [(p.allocation.asset, p.allocation.amount) for _, account, _ in allocation_from_each_asset(snapshot, profile)
                  for p in account.positions if p.allocation is not None]
     assert sorted(asset for asset, _ in allocated) == list(range(profile.assets))
