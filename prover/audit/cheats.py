@@ -164,7 +164,8 @@ ProbeMaker = Callable[[Case, str, Hint], Iterator[Probe]]
 def worst_at_each_scenario(snapshot: RiskSnapshot, profile: Profile) -> Iterator[Labelled]:
     """(label, account, threshold 0): for each scenario, one position (a long or a short contract)
     whose worst scenario is that one alone, with a large credit: the ``second_worst`` probe of
-    these accounts tries every scenario's coverage constraint in turn."""
+    these accounts tries every scenario's coverage constraint in turn (one position fits any
+    ``profile``)."""
     for scenario in range(len(snapshot.scenarios)):
         for instrument in snapshot.instruments:
             for sign in (1, -1):
@@ -209,7 +210,7 @@ ROOM = 1 << 62
 
 def allocation_from_each_asset(snapshot: RiskSnapshot, profile: Profile) -> Iterator[Labelled]:
     """(label, account, threshold 0): long contracts of the first instruments, each carrying an
-    allocation of ``ALLOCATION`` from another asset (every asset once), every balance ``ROOM``:
+    allocation of ``ALLOCATION`` from a different asset (every asset once), every balance ``ROOM``:
     the allocation selectors' ``double`` and ``split`` rows fit every balance, so only the
     selector guards of ``IsolatedCollateral`` can refuse them."""
     assets = min(profile.assets, len(snapshot.collateral))
