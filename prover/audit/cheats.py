@@ -23,12 +23,33 @@ gets probed by declaring it (an undeclared hint is itself a finding). The kinds 
   one given the same id (the selector sum and the selected id are kept; only booleanity stops it);
   for a ``regroup`` hint (group selectors) ``double`` and ``split`` recompute the scanning losses
   and requirements for the moved P&L and claim threshold 0, so only the selector's guard stops them;
+  for a ``resplit`` hint (allocation selectors) they are every row over the assets, entries in
+  {-1, 0, 1, 2}, that keeps what the linear constraints see (``sum_k k * sel[k] = alloc_asset *
+  sum_k sel[k]``): ``double`` boolean with two or more set, ``split`` non-boolean with a sum of 0 or
+  1; the allocation is re-split over the tiers the row selects and claimed at threshold 0, so only
+  booleanity or the at-most-one check stops them;
 * ``second_worst``: the scanning loss of a group set to its second-worst scenario loss, with the
-  group requirement lowered to match.
+  group requirement lowered to match;
+* ``widest``: the other direction. A hint with ``bounds`` is admitted by its guard exactly when
+  ``value - bound`` is a ``LOSS_BITS``-bit number for every bound (``ScanLoss``: 0 and each
+  scenario's loss; ``AtLeastBoth``: both operands), so the largest over-statement the documented
+  guard admits, ``min(bounds) + 2**LOSS_BITS - 1`` (the partner raised to match, threshold 0),
+  MUST have a witness: a guard narrower than documented (a cut bit width) refuses it, and a large
+  honest account would then have no proof.
+* ``opened`` (not a hint): every element of every private input a hash binds to a public root
+  (:data:`OPENED`: the book, the salt, the instrument leaves and paths, the snapshot terms) plus
+  one, on the first probed account: a root ``===`` dropped from ``Margin`` frees them all.
 
 Each probe's inputs run through the PROVEN (O2) build's witness code and, when that yields a
 witness, the witness is checked against the proven R1CS: a satisfying witness is a soundness
-finding naming the signal and the probe (e.g. a removed range check or ``===``).
+finding naming the signal and the probe (e.g. a removed range check or ``===``); for ``widest``
+the finding is the missing witness (a completeness hole).
+
+Besides the richest healthy accounts, focused accounts make each probe bite where only a special
+account can (:data:`FOCUS`): one per scenario that is a position's unique worst
+(``second_worst``), a hedged short option whose minimum is above the group's loss (``below`` of
+the requirement then undercuts the second bound of ``AtLeastBoth``), and an allocation from each
+asset with room in every balance (the allocation-selector ``double`` and ``split``).
 """
 
 from __future__ import annotations
@@ -37,9 +58,10 @@ import copy
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import product
 from typing import Any
 
-from prover.audit.differential import Case, leaves
+from prover.audit.differential import Case, Labelled, leaves
 from prover.audit.result import CheckResult, Finding
 from prover.circuits import WarmWitness
 from prover.r1cs import R1cs, check_witness
@@ -48,9 +70,13 @@ from zkmargin.circuit_input import Signal
 from prover.audit.accounts import account_of
 from zkmargin import fixedpoint as fp
 from zkmargin.fixedpoint import R, from_field
-from zkmargin.models import Account, RiskSnapshot
+from zkmargin.models import RiskSnapshot
+from zkmargin.book import resolve
+from zkmargin.cross import CrossResult
+from zkmargin.isolated import IsolatedResult
 from zkmargin.portfolio import MarginResult
-from zkmargin.terms import collateral_split
+from zkmargin.profiles import PUBLIC_SIGNALS, Profile
+from zkmargin.terms import Health, collateral_split
 
 TITLE = "Hint probes"
 
@@ -64,6 +90,33 @@ BOUND_INPUTS = frozenset({
 })
 """Public inputs and the values the account leaf and the snapshot root open (docs/circuits.md);
 every other input of a margin circuit is a hint and must be declared in ``HINTS``."""
+OPENED = BOUND_INPUTS - frozenset(PUBLIC_SIGNALS)
+"""The private inputs a hash binds to a public root: each changed by one must lose its witness
+(the ``opened`` probe: a dropped root ``===`` frees them all)."""
+
+
+Index = tuple[int, ...]
+Bounds = Callable[[Health, Index], tuple[int, ...]]
+"""The lower bounds a hint element's guard checks it against, from the engine's result
+(VALUE_SCALE): the guard admits ``value`` iff ``value - bound`` is a LOSS_BITS-bit number for each."""
+
+
+def _scan_bounds(result: Health, index: Index) -> tuple[int, ...]:
+    """``ScanLoss``: the loss itself (>= 0) and ``loss + pnl[s]`` for every scenario of the group."""
+    assert isinstance(result, MarginResult)
+    return (0, *(-pnl for pnl in result.group_pnl[index[0]]))
+
+
+def _group_req_bounds(result: Health, index: Index) -> tuple[int, ...]:
+    """``AtLeastBoth`` of a group: its scanning loss and its short-option minimum."""
+    assert isinstance(result, MarginResult)
+    return result.scan_loss[index[0]], result.group_som[index[0]]
+
+
+def _position_req_bounds(result: Health, index: Index) -> tuple[int, ...]:
+    """``AtLeastBoth`` of a position (cross, isolated): its own loss and its short-option minimum."""
+    assert isinstance(result, CrossResult | IsolatedResult)
+    return result.position_loss[index[0]], result.position_som[index[0]]
 
 
 @dataclass(frozen=True)
@@ -83,6 +136,8 @@ class Hint:
     ordered: bool = False
     """Rows are tiers, best first: a transfer moves a unit toward a better tier (or out of an
     empty element, which wraps it negative)."""
+    bounds: Bounds | None = None
+    """What the guard checks the value against (the ``widest`` probe's admitted range)."""
 
 
 HINTS: dict[str, Hint] = {
@@ -90,26 +145,27 @@ HINTS: dict[str, Hint] = {
     "alloc_split": Hint("CollateralValue", ("below", "wrapped", "transfer"), ordered=True),
     "group_id": Hint("GroupSelect", ("below",)),
     "group_sel": Hint("GroupSelect", ("wrapped", "transfer", "double", "split"), regroup=True),
-    "alloc_sel": Hint("IsolatedCollateral", ("wrapped", "transfer", "double"), resplit=True),
-    "scan_loss": Hint("ScanLoss", ("below", "wrapped", "second_worst"), partner="group_req"),
-    "group_req": Hint("AtLeastBoth", ("below", "wrapped")),
-    "position_req": Hint("AtLeastBoth", ("below", "wrapped")),
+    "alloc_sel": Hint("IsolatedCollateral", ("wrapped", "transfer", "double", "split"), resplit=True),
+    "scan_loss": Hint("ScanLoss", ("below", "wrapped", "second_worst", "widest"), partner="group_req",
+                      bounds=_scan_bounds),
+    "group_req": Hint("AtLeastBoth", ("below", "wrapped", "widest"), bounds=_group_req_bounds),
+    "position_req": Hint("AtLeastBoth", ("below", "wrapped", "widest"), bounds=_position_req_bounds),
     "allocation_hash": Hint("AccountLeaf", ("below",)),
     "account_index": Hint("QuadMerkleRoot", ("below", "wrapped")),
     "account_path": Hint("QuadMerkleRoot", ("below",)),
 }
 """Every hint of the margin circuits (docs/circuits.md), keyed by input name."""
 
-Index = tuple[int, ...]
 Probe = tuple[str, dict[str, Any]]
 """(description, the case's inputs with the cheater's values)."""
 ProbeMaker = Callable[[Case, str, Hint], Iterator[Probe]]
 
 
-def worst_at_each_scenario(snapshot: RiskSnapshot) -> Iterator[tuple[str, Account, int]]:
+def worst_at_each_scenario(snapshot: RiskSnapshot, profile: Profile) -> Iterator[Labelled]:
     """(label, account, threshold 0): for each scenario, one position (a long or a short contract)
     whose worst scenario is that one alone, with a large credit: the ``second_worst`` probe of
-    these accounts tries every scenario's coverage constraint in turn."""
+    these accounts tries every scenario's coverage constraint in turn (one position fits any
+    ``profile``)."""
     for scenario in range(len(snapshot.scenarios)):
         for instrument in snapshot.instruments:
             for sign in (1, -1):
@@ -123,42 +179,120 @@ def worst_at_each_scenario(snapshot: RiskSnapshot) -> Iterator[tuple[str, Accoun
             break
 
 
-def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case], scenario_cases: list[Case]) -> CheckResult:
+def minimum_above_loss(snapshot: RiskSnapshot, profile: Profile) -> Iterator[Labelled]:
+    """(label, account, threshold 0): the first short contract whose short-option minimum is above
+    its own loss (the minimum binds in every model), and the first short contract hedged by one long
+    contract of another instrument of its group whose netted loss is below the short's minimum (it
+    binds under portfolio margin), each with a large credit: their requirement's ``below`` probe
+    undercuts the second bound of ``AtLeastBoth``, which no account whose loss binds can."""
+    short = {i.id: resolve(account_of([(i.id, -fp.QTY_SCALE, None)], {}), snapshot).slots[0]
+             for i in snapshot.instruments}
+    alone = next((i for i, slot in short.items() if slot.som > slot.short_loss), None)
+    if alone is not None:
+        yield "short-option minimum above its own loss", account_of([(alone, -fp.QTY_SCALE, None)], {0: fp.AMOUNT.hi}), 0
+    for first in snapshot.instruments:
+        for hedge in snapshot.instruments:
+            som, risk = short[first.id].som, short[first.id].risk
+            netted = max(0, *(r - h for r, h in zip(risk, short[hedge.id].risk)))
+            if hedge is not first and short[hedge.id].group == short[first.id].group and netted < som:
+                yield ("short-option minimum above the group's loss",
+                       account_of([(first.id, -fp.QTY_SCALE, None), (hedge.id, fp.QTY_SCALE, None)],
+                                  {0: fp.AMOUNT.hi}), 0)
+                return
+
+
+ALLOCATION = 1 << 40
+"""Each allocation of :func:`allocation_from_each_asset` (AMOUNT_SCALE, 1.1e6 units)."""
+ROOM = 1 << 62
+"""Each balance of :func:`allocation_from_each_asset`: with every allocation at ``ALLOCATION``,
+``balance - allocated`` stays a 64-bit amount for any selector row with entries in [-2, 2]."""
+
+
+def allocation_from_each_asset(snapshot: RiskSnapshot, profile: Profile) -> Iterator[Labelled]:
+    """(label, account, threshold 0): long contracts of the first instruments, each carrying an
+    allocation of ``ALLOCATION`` from a different asset (every asset once), every balance ``ROOM``:
+    the allocation selectors' ``double`` and ``split`` rows fit every balance, so only the
+    selector guards of ``IsolatedCollateral`` can refuse them."""
+    assets = min(profile.assets, len(snapshot.collateral))
+    for first in range(0, assets, profile.positions):
+        chosen = range(first, min(first + profile.positions, assets))
+        yield (f"an allocation from each of assets {chosen.start}-{chosen.stop - 1}",
+               account_of([(instrument.id, fp.QTY_SCALE, (asset, ALLOCATION))
+                           for instrument, asset in zip(snapshot.instruments, chosen)],
+                          dict.fromkeys(range(assets), ROOM)), 0)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Accounts made for some probes: ``accounts`` are probed with ``kinds`` only, when the
+    circuit has the ``hint`` they serve."""
+
+    hint: str
+    kinds: frozenset[str]
+    accounts: Callable[[RiskSnapshot, Profile], Iterator[Labelled]]
+
+
+FOCUS = (Focus("scan_loss", frozenset({"second_worst"}), worst_at_each_scenario),
+         Focus("group_req", frozenset({"below"}), minimum_above_loss),
+         Focus("position_req", frozenset({"below"}), minimum_above_loss),
+         Focus("alloc_sel", frozenset({"double", "split"}), allocation_from_each_asset))
+"""Focused accounts: the probes only they make bite."""
+
+WITNESS_EXPECTED = frozenset({"widest"})
+"""Probe kinds whose inputs the guard admits: a finding when they have NO satisfying witness."""
+
+
+def hint_probes(proven: WarmWitness, r1cs: R1cs, honest: list[Case],
+                focused: list[tuple[Case, frozenset[str]]]) -> CheckResult:
     """Try every declared probe of every hint of each case in ``honest`` (healthy cases chosen by
-    :func:`richest`), and the ``second_worst`` probe of each of ``scenario_cases``
-    (:func:`worst_at_each_scenario`), on the proven build; report the probes with a satisfying
-    witness."""
+    :func:`richest`), the given probe kinds of each focused case (:data:`FOCUS`) and the
+    ``opened`` probe of the first honest case, on the proven build; report the probes with a
+    satisfying witness (for ``widest``: without one)."""
     started = time.monotonic()
     findings: list[Finding] = []
     counts = {"probes": 0, "rejected": 0, "accepted": 0}
     by_hint: dict[str, int] = {}
-    focused = {id(case) for case in scenario_cases}
-    for case in [*honest, *scenario_cases]:
+
+    def satisfied(name: str, inputs: dict[str, Any]) -> bool:
+        counts["probes"] += 1
+        by_hint[name] = by_hint.get(name, 0) + 1
+        found = _satisfiable(proven, r1cs, inputs)
+        counts["accepted" if found else "rejected"] += 1
+        return found
+
+    for case, only in [*((case, None) for case in honest), *focused]:
         findings += [Finding(f"cheats/{name}/undeclared", f"{name} is a prover hint with no "
                              "declaration in prover.audit.cheats.HINTS, so nothing probes it")
                      for name in undeclared(case.inputs) if not any(f.subject.startswith(f"cheats/{name}/")
                                                                     for f in findings)]
         for name in sorted(set(case.inputs) & set(HINTS)):
             hint = HINTS[name]
-            for kind in hint.probes if id(case) not in focused else set(hint.probes) & {"second_worst"}:
+            for kind in hint.probes if only is None else sorted(set(hint.probes) & only):
                 for described, inputs in PROBES[kind](case, name, hint):
-                    counts["probes"] += 1
-                    by_hint[name] = by_hint.get(name, 0) + 1
-                    if not _satisfiable(proven, r1cs, inputs):
-                        counts["rejected"] += 1
+                    if satisfied(name, inputs) == (kind in WITNESS_EXPECTED):
                         continue
-                    counts["accepted"] += 1
-                    findings.append(Finding(
-                        f"cheats/{name}/{kind}",
-                        f"{case.label}: probe {kind} ({described}) has a satisfying witness of "
-                        f"the proven R1CS: {hint.guard} does not rule out this cheat"))
+                    findings.append(Finding(f"cheats/{name}/{kind}", f"{case.label}: probe {kind} ({described}) " + (
+                        f"has no witness: {hint.guard} refuses a value its documented guard admits"
+                        if kind in WITNESS_EXPECTED else
+                        f"has a satisfying witness of the proven R1CS: {hint.guard} does not rule out this cheat")))
+    for case in honest[:1]:
+        findings += [Finding(f"cheats/{name}/opened", f"{case.label}: probe opened ({described}) has a "
+                             f"satisfying witness of the proven R1CS: no root binds {name}")
+                     for name, described, inputs in _opened(case) if satisfied(name, inputs)]
     facts = [("hint probes", (f"{counts['probes']} on {len(honest)} healthy accounts and "
-                             f"{len(scenario_cases)} worst-at-one-scenario accounts: "
-                             f"{counts['rejected']} without a witness, {counts['accepted']} "
-                             "satisfied the proven R1CS")),
-             ("probes per hint", ", ".join(f"{name} {n}" for name, n in sorted(by_hint.items())))]
+                             f"{len(focused)} focused accounts: {counts['rejected']} without a "
+                             f"witness, {counts['accepted']} satisfied the proven R1CS (the "
+                             f"{'/'.join(sorted(WITNESS_EXPECTED))} probes must)")),
+             ("probes per input", ", ".join(f"{name} {n}" for name, n in sorted(by_hint.items())))]
     return CheckResult("cheats", TITLE, facts, findings, {**counts, "by_hint": by_hint},
                        time.monotonic() - started)
+
+
+def _opened(case: Case) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(input, description, inputs): every element of every opened input of ``case`` plus one."""
+    for name in sorted(OPENED & set(case.inputs)):
+        for index, value in _indexed(case.inputs[name]):
+            yield name, f"{_label(name, index)} = {value} + 1", _with(case.inputs, {(name, index): (value + 1) % R})
 
 
 def undeclared(inputs: dict[str, Signal]) -> list[str]:
@@ -278,7 +412,7 @@ def _transfer(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
                            (name, (*row, target)): elements[target] + amount}
                 changed = _with(case.inputs, changes)
                 yield (f"{amount} of {_label(name, (*row, source))} moved to {_label(name, (*row, target))}",
-                       _resplit(changed, row[0], target) if hint.resplit and amount == 1 else changed)
+                       _resplit(changed, row[0]) if hint.resplit and amount == 1 else changed)
 
 
 def _cheating_move(elements: list[int], source: int, target: int, ordered: bool) -> bool:
@@ -290,6 +424,9 @@ def _cheating_move(elements: list[int], source: int, target: int, ordered: bool)
 
 
 def _double(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    if hint.resplit:
+        yield from _reselected(case, name, boolean=True)
+        return
     for row, elements in _rows(case.inputs[name]):
         if 1 not in elements:
             continue
@@ -317,6 +454,9 @@ def _second_worst(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
 
 
 def _split(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    if hint.resplit:
+        yield from _reselected(case, name, boolean=False)
+        return
     inputs = case.inputs
     selectors, ids = inputs[name], inputs["group_id"]
     assert isinstance(selectors, list) and isinstance(ids, list)
@@ -334,12 +474,54 @@ def _split(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
                    f"group_id[{other}] = {ids[own]}", _regrouped(inputs, split, renamed))
 
 
-def _resplit(inputs: dict[str, Any], slot: int, asset: int) -> dict[str, Any]:
-    """``inputs`` with allocation ``slot`` split over ``asset``'s tiers, claimed at threshold 0."""
-    tiers = inputs["tier_from"][asset]
-    split = [list(row) for row in inputs["alloc_split"]]
-    split[slot] = list(collateral_split(inputs["alloc_amount"][slot], tuple(tiers)))
+SELECTOR_VALUES = (-1, 0, 1, 2)
+"""Entries of the allocation-selector rows ``double`` and ``split`` try (-1 field-wrapped)."""
+
+
+def _reselected(case: Case, name: str, boolean: bool) -> Iterator[Probe]:
+    """Every allocation-selector row with entries in ``SELECTOR_VALUES`` whose selected index
+    ``sum_k k * sel[k]`` equals ``alloc_asset * sum_k sel[k]`` (so ``index === alloc_asset * count``
+    holds): boolean with two or more set if ``boolean`` (only at-most-one stops it), else
+    non-boolean with a sum of 0 or 1 (only booleanity stops it); re-split, threshold 0."""
+    inputs = case.inputs
+    selectors, assets = inputs[name], inputs["alloc_asset"]
+    assert isinstance(selectors, list) and isinstance(assets, list)
+    for slot, (row, asset) in enumerate(zip(selectors, assets)):
+        assert isinstance(row, list) and isinstance(asset, int)
+        for candidate in product(SELECTOR_VALUES, repeat=len(row)):
+            count = sum(candidate)
+            if sum(k * v for k, v in enumerate(candidate)) != asset * count:
+                continue
+            if (set(candidate) <= {0, 1}) != boolean or (count < 2 if boolean else count not in (0, 1)):
+                continue
+            changed = _with(inputs, {(name, (slot, k)): v % R for k, v in enumerate(candidate)})
+            yield f"{_label(name, (slot,))} = {list(candidate)} with alloc_asset[{slot}] = {asset}", _resplit(changed, slot)
+
+
+def _resplit(inputs: dict[str, Any], slot: int) -> dict[str, Any]:
+    """``inputs`` with allocation ``slot`` split (the engine's lowest-tier-first fill) over the
+    tiers its selector row picks, ``sum_k sel[k] * tier_from[k]`` as the circuit computes them,
+    claimed at threshold 0 (a part that comes out negative is field-wrapped)."""
+    row = [from_field(v % R) for v in inputs["alloc_sel"][slot]]  # a transfer leaves -1 unwrapped
+    tiers = tuple(sum(v * from_field(inputs["tier_from"][k][t]) for k, v in enumerate(row))
+                  for t in range(len(inputs["tier_from"][0])))
+    split = [list(parts) for parts in inputs["alloc_split"]]
+    split[slot] = [part % R for part in collateral_split(from_field(inputs["alloc_amount"][slot]), tiers)]
     return {**inputs, "alloc_split": split, "threshold_bps": 0}
+
+
+def _widest(case: Case, name: str, hint: Hint) -> Iterator[Probe]:
+    """Each element at the largest value its guard admits, ``min(bounds) + 2**LOSS_BITS - 1``, the
+    partner's same element raised to at least that, claimed at threshold 0: it must have a witness."""
+    assert hint.bounds is not None
+    partner = hint.partner if hint.partner in case.inputs else None
+    for index, _ in _indexed(case.inputs[name]):
+        widest = min(hint.bounds(case.result, index)) + (1 << fp.LOSS_BITS) - 1
+        changes = {(name, index): widest}
+        if partner is not None:
+            changes[(partner, index)] = max(widest, from_field(_get(case.inputs[partner], index)))
+        yield (f"{_label(name, index)} = {widest}, the largest {hint.guard} admits",
+               {**_with(case.inputs, changes), "threshold_bps": 0})
 
 
 def _regrouped(inputs: dict[str, Any], selectors: Signal, ids: Signal) -> dict[str, Any]:
@@ -371,5 +553,6 @@ def _flat(value: Signal) -> list[int]:
 
 
 PROBES: dict[str, ProbeMaker] = {"below": _below, "wrapped": _wrapped, "transfer": _transfer,
-                                 "double": _double, "split": _split, "second_worst": _second_worst}
+                                 "double": _double, "split": _split, "second_worst": _second_worst,
+                                 "widest": _widest}
 """Probe kind -> the cheater's inputs it derives from a case and a declared hint."""

@@ -17,7 +17,7 @@ from prover.audit.allowlist import (
     unused,
 )
 from prover.audit.build_check import reproducible_build
-from prover.audit.cheats import hint_probes, richest, worst_at_each_scenario
+from prover.audit.cheats import FOCUS, hint_probes, richest
 from prover.audit.differential import Harness, cases, differential
 from prover.audit.facts import circuit_facts
 from prover.audit.key_check import key_check
@@ -117,9 +117,10 @@ def _witness_checks(target: AuditTarget, proven: CircuitBuild, options: AuditOpt
     warm, r1cs = WarmWitness(proven), read_r1cs(proven.r1cs)
     if "cheats" in wanted:
         progress("hint probes")
-        scenario_cases = (harness.cases(list(worst_at_each_scenario(snapshot)))
-                          if "scan_loss" in (rich[0].inputs if rich else {}) else [])
-        results.append(hint_probes(warm, r1cs, rich, scenario_cases))
+        hints = set(rich[0].inputs) if rich else set()
+        focused = [(case, focus.kinds) for focus in FOCUS if focus.hint in hints
+                   for case in harness.cases(list(focus.accounts(snapshot, harness.profile)))]
+        results.append(hint_probes(warm, r1cs, rich, focused))
     if "mutation" in wanted:
         progress("under-constraint scan of the O2 constraint system")
         calculator = warm.calculator

@@ -79,14 +79,26 @@ def run(mutant: Mutant, scratch: Path) -> tuple[str, str, float]:
     return status, deciding[:140], time.monotonic() - started
 
 
+def selects(pattern: str, name: str) -> bool:
+    """Whether ``--only pattern`` selects mutant ``name``: an exact mutant name selects only that
+    mutant, anything else every mutant whose name starts with it."""
+    if any(pattern == m.name for m in MUTANTS):
+        return pattern == name
+    return name.startswith(pattern)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="only the CI subset")
-    parser.add_argument("--only", nargs="*", default=[], help="mutant names (or area prefixes) to run")
+    parser.add_argument("--only", nargs="*", default=[],
+                        help="mutants to run: exact names (circuit/scan-covers runs that one only) or name prefixes (circuit)")
     parser.add_argument("--out", type=Path, help="also write the kill table here")
     args = parser.parse_args(argv)
+    unknown = [pattern for pattern in args.only if not any(selects(pattern, m.name) for m in MUTANTS)]
+    if unknown:
+        parser.error(f"no mutant is named or starts with {', '.join(unknown)}")
     chosen = [m for m in MUTANTS if (not args.smoke or m.name in SMOKE)
-              and (not args.only or any(m.name.startswith(prefix) for prefix in args.only))]
+              and (not args.only or any(selects(pattern, m.name) for pattern in args.only))]
     rows = ["| mutant | file | outcome | deciding line | seconds |", "|---|---|---|---|---|"]
     killed = 0
     with tempfile.TemporaryDirectory(prefix="zkmargin-mutation-") as scratch:

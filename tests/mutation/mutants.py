@@ -18,6 +18,8 @@ REQUIREMENTS = ("tests/engine/test_requirements.py",)
 ENGINE = ("tests/engine/test_portfolio.py", "tests/engine/test_margin_models.py",
           "tests/engine/test_debts.py", "tests/engine/test_conformance.py",
           "tests/engine/test_requirements.py")
+SHORTFALL = ("tests/circuits/test_shortfall.py",)
+"""The solvency circuit's hint: a cheater's witness code for ``Shortfall.below``."""
 POLICY = ("tests/verifier/test_policy.py",)
 BATCH = ("tests/test_batch.py::test_a_rerun_proves_again_every_tampered_earlier_bundle",
          "tests/test_batch.py::test_a_rerun_after_an_interrupted_batch_proves_only_the_missing_accounts")
@@ -77,10 +79,23 @@ CIRCUIT = [
     _circuit("alloc-sel-boolean", "aggregate.circom", "            alloc_sel[i][k] * (alloc_sel[i][k] - 1) === 0;\n", "", ISOLATED_AUDIT),
     _circuit("alloc-sel-at-most-one", "aggregate.circom", "        count * (count - 1) === 0;\n", "", ISOLATED_AUDIT),
     _circuit("alloc-sel-asset", "aggregate.circom", "        index === alloc_asset[i] * count;\n", "", ISOLATED_AUDIT),
+    _circuit("alloc-fits", "aggregate.circom", "        fits[k].in <== balance[k] - allocated;\n",
+             "        fits[k].in <== 0;\n", ISOLATED_AUDIT),
+    _circuit("account-root", "margin.circom", "    membership.out === account_root;\n", ""),
+    _circuit("snapshot-root", "margin.circom", "    snapshot.out === snapshot_root;\n", ""),
+    _circuit("instrument-root", "margin.circom", "        slot[i].root === instrument_root;\n", ""),
+    _circuit("shortfall-boolean", "solvency.circom", "    below * (1 - below) === 0;\n", "", SHORTFALL),
+    _circuit("shortfall-side", "solvency.circom", "    side.in <== equity - mm + 2 * shortfall - below;\n",
+             "    side.in <== 0;\n", SHORTFALL),
 ]
 """Every range check and ``===`` of a template that guards a hint, dropped in turn, plus a
 shortened loop and a bit width cut by 4 (the largest honest accounts lose their witness; RangeCheck
-asserts BITS <= 252, so a width wide enough to let a wrapped negative through does not compile)."""
+asserts BITS <= 252, so a width wide enough to let a wrapped negative through does not compile).
+The hints and their guards: ``CollateralValue`` (splits), ``GroupSelect``, ``ScanLoss``,
+``AtLeastBoth``, ``IsolatedCollateral`` (selectors; the allocations fit their balances),
+``Margin``'s root ``===`` (the account's path and index, the allocation hash; and, binding what
+the probed hints are computed from, the snapshot terms and the instrument leaves) and the
+solvency circuit's ``Shortfall`` (its computed ``below``)."""
 
 ENGINE_MUTANTS = [
     _engine("split-top-tier-first", "terms.py", "        part = max(balance - lo, 0)\n",

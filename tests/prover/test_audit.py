@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from prover.audit.allowlist import Allowance, apply_allowlist, load_allowlist
-from prover.audit.cheats import undeclared
+from prover.audit.cheats import ALLOCATION, ROOM, allocation_from_each_asset, minimum_above_loss, undeclared
 from prover.audit.mutation import under_constraint_scan
 from prover.audit.result import CheckResult, Finding
 from prover.build import compile_circuit
@@ -30,6 +30,7 @@ from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import InputError
 from zkmargin.margin import margin_model
 from zkmargin.models import RiskSnapshot, Statement
+from zkmargin.portfolio import portfolio_margin
 from zkmargin.profiles import get_profile
 
 COVERS = """    component covers[SCENARIOS];
@@ -101,6 +102,19 @@ def test_every_input_of_every_margin_circuit_is_bound_or_a_declared_hint(stateme
         inputs = circuit_inputs(book, statement, SnapshotCommitment(snapshot, profile), margin_model(model)(book))
         assert undeclared(inputs) == [], model
     assert undeclared({**inputs, "fresh_hint": 3}) == ["fresh_hint"]
+
+
+def test_the_focused_accounts_bind_the_second_bound_and_allocate_every_asset_with_room(snapshot: RiskSnapshot) -> None:
+    profile = get_profile("small")
+    hedged = [account for _, account, _ in minimum_above_loss(snapshot, profile)]
+    assert hedged
+    for account in hedged:
+        result = portfolio_margin(resolve(account, snapshot, profile), 0)
+        assert any(som > loss for som, loss in zip(result.group_som, result.scan_loss)), account
+    allocated = [(p.allocation.asset, p.allocation.amount) for _, account, _ in allocation_from_each_asset(snapshot, profile)
+                 for p in account.positions if p.allocation is not None]
+    assert sorted(asset for asset, _ in allocated) == list(range(profile.assets))
+    assert {amount for _, amount in allocated} == {ALLOCATION} and 2 * ALLOCATION < ROOM
 
 
 def test_allowlist_accepts_matching_findings_only(tmp_path: Path) -> None:
