@@ -3,7 +3,8 @@
 A ledger of 25 random accounts (every fourth one with a debt that puts it below MM) is published
 as an epoch by the example venue, then proven as a chain of 13 batch proofs (the last one holds
 one empty leaf): a first run loses a worker (killed) and is interrupted, a rerun through the CLI
-resumes it. The chain verifies with the engine's totals; cheating chains are refused, each either
+resumes it; Ray actors (a local Ray head) prove two batches removed from it into the same chain.
+The chain verifies with the engine's totals; cheating chains are refused, each either
 by the chain check (:func:`verifier.solvency.check_solvency`, which names the link) or at the
 R1CS (no witness, or an edited witness that breaks a constraint).
 """
@@ -14,6 +15,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,8 +36,8 @@ from zkmargin.cli import main
 from zkmargin.errors import VerificationError
 from zkmargin.io import load_model, parse_model, save_model
 from zkmargin.models import Epoch, RiskSnapshot, Statement
-from zkmargin.solvency import Totals, account_margin, engine_totals
-from zkmargin.solvency_files import SolvencyBatchProof, SolvencyManifest, manifest_path
+from zkmargin.solvency import Totals, account_figures, engine_totals
+from zkmargin.solvency_files import SolvencyBatchProof, SolvencyManifest, batch_path, manifest_path
 from zkmargin.venue import build_epoch, public_key_hex, publish, random_ledger, read_ledger
 
 ACCOUNTS = 25
@@ -154,6 +156,33 @@ def test_an_interrupted_run_with_a_killed_worker_resumes_to_the_same_chain(chain
         [job.state_in.commitment(), job.state_out.commitment()] for job in chain.plan.jobs]
 
 
+def test_ray_proves_the_missing_batches_into_the_pool_s_chain(chain: Chain, venue: Venue, ray_head: str,
+                                                               tmp_path: Path) -> None:
+    # the pool's chain less two batches and its manifest: Ray actors prove the two, the chain links
+    out = tmp_path / "ray"
+    out.mkdir()
+    missing = {batch_path(out, 3).name, batch_path(out, 8).name}
+    for p in chain.out.glob("batch-*.json"):
+        if p.name not in missing:
+            (out / p.name).write_bytes(p.read_bytes())
+    result = CliRunner().invoke(main, ["venue", "prove-solvency", str(venue.epoch_dir), str(venue.ledger),
+                                       str(SNAPSHOT), "-o", str(out), "--ray", ray_head])
+    assert result.exit_code == 0, result.output
+    assert "'proven': 2, 'skipped': 11, 'failed': 0" in result.output
+    assert verify_cli(out, venue)[0] == 0
+    for name in missing:
+        ray_signals = load_model(SolvencyBatchProof, out / name).public_signals
+        assert ray_signals == load_model(SolvencyBatchProof, chain.out / name).public_signals
+
+
+def test_ray_missing_says_how_to_install(venue: Venue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    result = CliRunner().invoke(main, ["venue", "prove-solvency", str(venue.epoch_dir), str(venue.ledger),
+                                       str(SNAPSHOT), "-o", str(tmp_path / "out"), "--ray", "auto"])
+    assert result.exit_code == 2 and "pip install 'zkmargin[cluster]'" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
 @pytest.fixture(scope="module")
 def parts(chain: Chain, venue: Venue, solvency_keys: KeySet) -> tuple[SolvencyManifest, list[SolvencyBatchProof], Epoch]:
     manifest, batches = load_chain(chain.out)
@@ -233,11 +262,11 @@ def test_a_batch_that_skips_a_leaf_links_to_nothing(chain: Chain, worker: Solven
     state_in = replace(jobs[1].state_in, next=3)
     totals = state_in.totals
     for text in leaves:
-        totals = totals.add(*account_margin(parse_model(Statement, text, source="leaf").account, snapshot,
+        totals = totals.add(account_figures(parse_model(Statement, text, source="leaf").account, snapshot,
                                             chain.plan.spec.circuit.profile, "portfolio"))
     skipping = BatchJob(1, jobs[1].account_root, leaves, (), state_in, replace(jobs[1].state_out, next=5, totals=totals))
     batches = list(parts[1])
-    batches[1] = worker.prove(skipping)
+    batches[1] = worker.batch_proof(skipping)
     assert "batch 1: chain_in is not the previous chain_out" in refusal(parts, venue, solvency_keys, batches=batches)
 
 

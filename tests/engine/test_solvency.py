@@ -6,17 +6,23 @@ import pytest
 
 from zkmargin import fixedpoint as fp
 from zkmargin.poseidon import poseidon
-from zkmargin.solvency import ChainState, Totals, batch_count, chain_salt, chain_states, shortfall
+from zkmargin.solvency import AccountFigures, ChainState, Totals, batch_count, chain_salt, chain_states, shortfall
 
 
 def test_shortfall_is_what_an_account_below_mm_lacks() -> None:
     assert [shortfall(e, m) for e, m in ((10, 7), (7, 7), (6, 7), (-5, 0), (-5, 3))] == [0, 0, 1, 5, 8]
 
 
+def pooled(*margins: tuple[int, int]) -> list[AccountFigures]:
+    return [AccountFigures.pooled(equity, mm) for equity, mm in margins]
+
+
 def test_totals_count_accounts_below_mm_and_their_shortfall_only() -> None:
-    totals = Totals().add(10, 7).add(7, 7).add(-5, 3)
+    totals = Totals()
+    for account in pooled((10, 7), (7, 7), (-5, 3)):
+        totals = totals.add(account)
     assert totals == Totals(accounts=3, below=1, equity=12, mm=17, shortfall=8)
-    assert totals.fields() == [3, 1, 12, 17, 8] and Totals().add(-5, 0).fields()[2] == fp.R - 5
+    assert totals.fields() == [3, 1, 12, 17, 8] and Totals().add(*pooled((-5, 0))).fields()[2] == fp.R - 5
     assert Totals.from_json(totals.to_json()) == totals
 
 
@@ -37,7 +43,7 @@ def test_batches_cover_every_leaf(n: int, batch: int, expected: int) -> None:
 
 
 def test_chain_states_run_from_genesis_to_the_opened_totals() -> None:
-    margins = [(10, 7), (6, 7), (-5, 3)]
+    margins = pooled((10, 7), (6, 7), (-5, 3))
     states = chain_states(margins, 2, b"secret", epoch=1)
     assert states[0] == ChainState.genesis(3)
     assert [s.next for s in states] == [0, 2, 4]
