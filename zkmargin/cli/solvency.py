@@ -8,11 +8,14 @@ from pathlib import Path
 import click
 
 from zkmargin.cli.options import backend_option, profile_option, ptau_option, ray_option
+from zkmargin.solvency import SOLVENCY_MODELS
 
 File = click.Path(dir_okay=False, path_type=Path)
 Folder = click.Path(file_okay=False, path_type=Path)
-model_option = click.option("--model", default="portfolio", show_default=True, type=click.Choice(["portfolio", "cross"]),
-                            help="Margin model (the shared-collateral models).")
+model_option = click.option(
+    "--model", default="portfolio", show_default=True, type=click.Choice(SOLVENCY_MODELS),
+    help="Margin model. Isolated: every position against its own allocation; an account is below MM if one "
+         "position is or if it owes anything, short by the positions' shortfalls plus its debts (docs/solvency.md).")
 batch_option = click.option("--batch", "batch", default=2, show_default=True, type=click.IntRange(1, 64),
                             help="Accounts per batch proof (a circuit of zkmargin.circuitgen.SOLVENCY_MAINS).")
 
