@@ -2,7 +2,7 @@
 
 The spec of ``circuits/lib/solvency.circom``. A chain of ``SolvencyBatch`` proofs walks the account
 tree in batches of ``B`` consecutive leaves; each batch proves its leaves' membership, each
-account's equity and MM under the model (``PoolMargin``), and adds them to running totals
+account's equity, MM and shortfall under the model (``AccountMargin``), and adds them to running totals
 committed by hiding Poseidon commitments (:class:`ChainState`)::
 
     chain state = Poseidon(8)(N, next, accounts, below, equity, mm, shortfall, salt)
