@@ -289,13 +289,15 @@ def _proven(out_dir: Path, jobs: Sequence[BatchJob], keys: KeySet) -> set[int]:
 
 @dataclass(frozen=True)
 class SolvencyRun:
-    """How a run ended: batches proven now, skipped (proven before), failed (with reasons)."""
+    """How a run ended: batches proven now, skipped (proven before), failed (with reasons), and
+    where the proofs were made."""
 
     proven: int
     skipped: int
     failed: dict[int, str]
     seconds: float
     restarts: int
+    executor: str
 
 
 def run_solvency(plan: SolvencyPlan, *, workers: int | None = None, ray_address: str | None = None,
@@ -325,20 +327,23 @@ def run_solvency(plan: SolvencyPlan, *, workers: int | None = None, ray_address:
 
     started = time.monotonic()
     restarts = 0
+    executor = "none (nothing to prove)"
     if todo and ray_address is not None:
+        executor = f"Ray cluster {ray_address}"
         restarts = run_on_ray(ray_address, SolvencyWorker, plan.spec, todo, workers=workers, on_result=on_result,
                               on_give_up=on_give_up)
     elif todo:
+        executor = "local process pool"
         restarts = run_pool(todo, prove_in_process, workers=min(workers or os.cpu_count() or 1, len(todo)),
                             initializer=init_process, initargs=(plan.spec, os.getpid()), on_result=on_result,
                             on_give_up=on_give_up)
     if not failed:
         save_model(plan.manifest, manifest_path(plan.out_dir))
-    return SolvencyRun(proven, len(plan.done), failed, time.monotonic() - started, restarts)
+    return SolvencyRun(proven, len(plan.done), failed, time.monotonic() - started, restarts, executor)
 
 
 def describe(run: SolvencyRun) -> dict[str, Any]:
     """The run in numbers (for the CLI's last line and the benchmark)."""
     rate = run.proven / run.seconds if run.seconds > 0 else 0.0
     return {"proven": run.proven, "skipped": run.skipped, "failed": len(run.failed), "seconds": round(run.seconds, 2),
-            "batches_per_second": round(rate, 4), "worker_restarts": run.restarts}
+            "batches_per_second": round(rate, 4), "worker_restarts": run.restarts, "executor": run.executor}

@@ -169,6 +169,7 @@ def test_ray_proves_the_missing_batches_into_the_pool_s_chain(chain: Chain, venu
                                        str(SNAPSHOT), "-o", str(out), "--ray", ray_head])
     assert result.exit_code == 0, result.output
     assert "'proven': 2, 'skipped': 11, 'failed': 0" in result.output
+    assert f"'executor': 'Ray cluster {ray_head}'" in result.output
     assert verify_cli(out, venue)[0] == 0
     for name in missing:
         ray_signals = load_model(SolvencyBatchProof, out / name).public_signals
@@ -253,20 +254,24 @@ def worker(chain: Chain) -> SolvencyWorker:
     return SolvencyWorker(chain.plan.spec)
 
 
-def test_a_batch_that_skips_a_leaf_links_to_nothing(chain: Chain, worker: SolvencyWorker, parts, venue: Venue,  # type: ignore[no-untyped-def]
-                                                    solvency_keys: KeySet, snapshot: RiskSnapshot) -> None:
-    # a real proof of leaves 3 and 4 after the first batch's totals: the circuit starts it at 3,
-    # so its chain_in commits to next = 3, not to the first batch's next = 2
+@pytest.mark.parametrize("start", [3, 1], ids=["skips-leaf-2", "counts-leaf-1-twice"])
+def test_a_batch_that_skips_or_recounts_a_leaf_links_to_nothing(start: int, chain: Chain, worker: SolvencyWorker,  # type: ignore[no-untyped-def]
+                                                                parts, venue: Venue, solvency_keys: KeySet,
+                                                                snapshot: RiskSnapshot) -> None:
+    # a real proof of leaves start and start + 1 after the first batch's totals (leaves 0 and 1):
+    # the circuit starts it at `start`, so its chain_in commits to next = start, not to the first
+    # batch's next = 2
     jobs = chain.plan.jobs
-    leaves = jobs[1].statements_json[1:] + jobs[2].statements_json[:1]
-    state_in = replace(jobs[1].state_in, next=3)
+    leaves = tuple(text for job in jobs for text in job.statements_json)[start:start + 2]
+    state_in = replace(jobs[1].state_in, next=start)
     totals = state_in.totals
     for text in leaves:
         totals = totals.add(account_figures(parse_model(Statement, text, source="leaf").account, snapshot,
                                             chain.plan.spec.circuit.profile, "portfolio"))
-    skipping = BatchJob(1, jobs[1].account_root, leaves, (), state_in, replace(jobs[1].state_out, next=5, totals=totals))
+    cheat = BatchJob(1, jobs[1].account_root, leaves, (), state_in,
+                     replace(jobs[1].state_out, next=start + 2, totals=totals))
     batches = list(parts[1])
-    batches[1] = worker.batch_proof(skipping)
+    batches[1] = worker.batch_proof(cheat)
     assert "batch 1: chain_in is not the previous chain_out" in refusal(parts, venue, solvency_keys, batches=batches)
 
 
@@ -297,12 +302,12 @@ def test_an_understated_shortfall_breaks_a_constraint(chain: Chain, worker: Solv
     job = chain.plan.jobs[0]   # leaf 0 owes 3,000,000 USDC: below MM
     values = worker.witness.calculator.calculate(batch_inputs(job, worker.commitment, "portfolio", 2))
     signals = worker.witness.signals
-    assert values[signals["main.gap[0].below"]] == 1 and values[signals["main.gap[0].shortfall"]] > 0
+    assert values[signals["main.account[0].below"]] == 1 and values[signals["main.account[0].shortfall"]] > 0
     r1cs = read_r1cs(worker.witness.build.r1cs)
     assert check_witness(r1cs, values) == []
     edited = list(values)
-    edited[signals["main.gap[0].below"]] = 0
+    edited[signals["main.account[0].below"]] = 0
     assert check_witness(r1cs, edited)
     edited = list(values)
-    edited[signals["main.gap[0].shortfall"]] -= 1
+    edited[signals["main.account[0].shortfall"]] -= 1
     assert check_witness(r1cs, edited)
