@@ -81,7 +81,9 @@ def main() -> None:
     rate = args.accounts / (t2 - t1)
     executor = (f"{args.workers} worker processes" if args.ray is None
                 else f"{args.workers} Ray actors (--ray {args.ray})")
-    cost = "CPU time" if args.ray is None else "wall time x actors"
+    cost = ("CPU time" if args.ray is None
+            else "wall time x actors at this load, Ray's start and the actors' loading included: an upper bound")
+    pace = "unloaded" if args.ray is None else "at this load"
     cores = os.cpu_count() or 1
     n_batches = len(plan.jobs)
     report = (
@@ -94,11 +96,11 @@ def main() -> None:
         f"| prove {n_batches} batches (workers' start included) | {t2 - t1:.2f} | {(t2 - t1) / args.accounts:.2f} s |\n"
         f"| verify the chain (py_ecc, batched pairing) | {t3 - t2:.2f} | {(t3 - t2) / args.accounts * 1000:.0f} ms |\n\n"
         f"throughput: {rate:.3f} accounts/s wall on {cores} cores shared (load above), {core_seconds:.2f} "
-        f"core-seconds per account ({cost}; {run.restarts} worker restarts); unloaded, {cores} cores: "
+        f"core-seconds per account ({cost}; {run.restarts} worker restarts); {pace}, {cores} cores: "
         f"{cores / core_seconds:.2f} accounts/s\n\n"
         f"projection, {TARGET_ACCOUNTS:,} accounts on a Ray cluster of {args.cluster_cores} cores like these "
         f"(proving CPU-bound and independent per batch, one warm worker per core, no other load): "
-        f"{TARGET_ACCOUNTS * core_seconds / args.cluster_cores / 3600:.2f} h; on this machine unloaded: "
+        f"{TARGET_ACCOUNTS * core_seconds / args.cluster_cores / 3600:.2f} h; on this machine {pace}: "
         f"{TARGET_ACCOUNTS * core_seconds / cores / 86400:.1f} days\n"
     )
     print(report)
