@@ -3,8 +3,10 @@
 Publishes an epoch of ``--accounts`` random accounts (``zkmargin.venue.random_ledger``, seed 2,
 every fourth one with a debt below MM) over ``examples/snapshot_span16.json``, then proves its
 solvency chain with the small-profile batch circuit of ``--batch`` accounts on ``--workers``
-processes, or on ``--workers`` Ray actors with ``--ray ADDRESS`` (``local``: a Ray instance started
-for the run on this machine; ``auto`` or ``HOST:PORT``: a running cluster) (needs its keys:
+processes, or on ``--workers`` Ray actors with ``--ray ADDRESS`` (``auto`` or ``HOST:PORT``: a
+running cluster; ``local``: a Ray instance started for the run, which with Ray 2.60 leaves a token
+in ``~/.ray/auth_token`` that later drivers send to clusters started without one, which refuse
+them: delete it after such a run) (needs its keys:
 ``tests/test_solvency.py`` or ``prover.margin.setup_circuit`` make them), verifies it, and prints the
 planning, proving and verification times. The projection
 assumes proving is CPU-bound and embarrassingly parallel (every batch's inputs are known before
