@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import signal
+import subprocess
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +31,8 @@ from prover.setup import KeySet
 from prover.solvency import BatchJob, SolvencyPlan, SolvencyWorker, batch_inputs, plan_solvency, run_solvency
 from prover.solvency_circuit import SolvencyCircuit
 from prover.witness import WitnessError
-from tests.conftest import dev_ptau
+from tests.conftest import ROOT, dev_ptau
+from tests.processes import alive, children, cmdline, wait_for
 from verifier import load_verifying_key
 from verifier.solvency import check_solvency, load_chain
 from zkmargin.cli import main
@@ -174,6 +177,30 @@ def test_ray_proves_the_missing_batches_into_the_pool_s_chain(chain: Chain, venu
     for name in missing:
         ray_signals = load_model(SolvencyBatchProof, out / name).public_signals
         assert ray_signals == load_model(SolvencyBatchProof, chain.out / name).public_signals
+
+
+def _actors_of(address: str) -> list[int]:
+    """Live solvency actors of the Ray cluster at ``address`` (descendants of the raylet whose GCS
+    is at its port; Ray may name the node by another of its addresses)."""
+    gcs = re.compile(rf"--gcs-address=\S+:{address.rsplit(':', 1)[1]} ")
+    raylets = [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+               if "/raylet/raylet " in (line := cmdline(pid)) and gcs.search(line)]
+    return [pid for raylet in raylets for pid in children(raylet) if cmdline(pid).startswith("ray::SolvencyWorker")]
+
+
+@pytest.mark.slow
+def test_a_killed_prove_solvency_takes_its_ray_actors_and_their_snarkjs_along(venue: Venue, solvency_keys: KeySet,
+                                                                              ray_head: str, tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "zkmargin", "venue", "prove-solvency", str(venue.epoch_dir),
+                             str(venue.ledger), str(SNAPSHOT), "-o", str(tmp_path / "out"), "--ray", ray_head],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    busy = wait_for(lambda: [pid for pid in _actors_of(ray_head)
+                             if any("groth16 prove" in cmdline(c) for c in children(pid))], 240, "an actor proving")
+    assert isinstance(busy, list)
+    doomed = {*_actors_of(ray_head), *(c for pid in busy for c in children(pid))}
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    wait_for(lambda: not any(alive(pid) for pid in doomed), 60, f"the actors and their snarkjs {doomed} to die")
 
 
 def test_ray_missing_says_how_to_install(venue: Venue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
