@@ -30,6 +30,7 @@ from prover.batch_ray import import_ray, run_on_ray
 from prover.batch_verify import BatchPolicy, check_bundles
 from prover.batch_worker import (
     STATUSES,
+    BatchWorker,
     Job,
     Outcome,
     ProveSpec,
@@ -220,7 +221,7 @@ def run_batch(plan: BatchPlan, on_outcome: Callable[[Outcome], None] = lambda _:
     started = time.monotonic()
     restarts = 0
     if plan.jobs and options.ray_address is not None:
-        restarts = run_on_ray(options.ray_address, plan.spec, plan.jobs, workers=options.workers,
+        restarts = run_on_ray(options.ray_address, BatchWorker, plan.spec, plan.jobs, workers=options.workers,
                               on_result=record, on_give_up=give_up, max_attempts=options.max_attempts)
     elif plan.jobs:
         restarts = run_pool(plan.jobs, prove_in_process, workers=min(options.local_workers, len(plan.jobs)),

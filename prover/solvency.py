@@ -4,9 +4,10 @@
 every statement against the ledger and the signed account root, margins every account with the
 engine and derives every chain state (:func:`zkmargin.solvency.chain_states`; the salts from the
 venue's chain secret, ``EPOCH_DIR/solvency-chain.key``), so the batches are independent jobs.
-:func:`run_solvency` proves the batches not yet in the output folder on warm workers
-(:func:`prover.batch_pool.run_pool`: a worker that dies has its batch retried), writes each batch
-file atomically as it arrives, and ends with ``solvency.json`` (the totals). A rerun skips every
+:func:`run_solvency` proves the batches not yet in the output folder on warm workers, a local
+process pool (:func:`prover.batch_pool.run_pool`) or Ray actors (:func:`prover.batch_ray.run_on_ray`,
+the runner of ``zkmargin batch prove --ray``); a worker that dies has its batch retried. It writes
+each batch file atomically as it arrives, and ends with ``solvency.json`` (the totals). A rerun skips every
 batch whose file is there and verifies with the expected chain commitments: resumable.
 """
 
@@ -22,7 +23,10 @@ from typing import Any
 
 from prover.backends import ProvingBackend, proving_backend
 from prover.batch_pool import run_pool
+from prover.batch_ray import run_on_ray
+from prover.batch_worker import worker_name
 from prover.circuits import WarmWitness
+from prover.lifetime import die_with_parent
 from prover.margin import load_keys
 from prover.setup import MANIFEST_NAME, KeySet
 from prover.solvency_circuit import SolvencyCircuit
@@ -35,10 +39,12 @@ from zkmargin.circuit_input import Signal, book_inputs, hint_inputs
 from zkmargin.commitment import SnapshotCommitment
 from zkmargin.errors import InputError, ProverError
 from zkmargin.io import load_model, parse_model, save_model, write_atomic
+from zkmargin.isolated import IsolatedResult
 from zkmargin.margin import margin_model
 from zkmargin.merkle import MerkleTree
 from zkmargin.models import Account, Epoch, RiskSnapshot, Statement
-from zkmargin.solvency import FULL_MM_BPS, SOLVENCY_MODELS, ChainState, account_margin, batch_count, chain_states
+from zkmargin.profiles import Profile
+from zkmargin.solvency import FULL_MM_BPS, SOLVENCY_MODELS, ChainState, account_figures, batch_count, chain_states
 from zkmargin.solvency_files import SolvencyBatchProof, SolvencyManifest, batch_path, manifest_path
 
 CHAIN_SECRET_NAME = "solvency-chain.key"
@@ -56,11 +62,15 @@ def chain_secret(epoch_dir: Path) -> bytes:
 
 
 def account_inputs(account: Account, commitment: SnapshotCommitment, model: str) -> dict[str, Signal]:
-    """One account's book, instrument leaves and model hints (``Margin``'s names), resolved and
+    """One account's book, instrument leaves, model hints and (except under isolated margin, whose
+    circuit hashes the allocations itself) allocation hash (``Margin``'s names), resolved and
     padded to the commitment's profile."""
     book = resolve(account, commitment.snapshot, commitment.profile)
-    hints = hint_inputs(book, margin_model(model)(book, FULL_MM_BPS))
+    result = margin_model(model)(book, FULL_MM_BPS)
+    hints = hint_inputs(book, result)
     del hints["threshold_bps"]
+    if not isinstance(result, IsolatedResult):
+        hints["allocation_hash"] = LeafBook.of(account).allocation_hash()
     return {**{k: v for k, v in book_inputs(book, commitment).items() if k not in SNAPSHOT_INPUTS}, **hints}
 
 
@@ -88,11 +98,10 @@ def batch_inputs(job: BatchJob, commitment: SnapshotCommitment, model: str, batc
         if proof.index != start + j:
             raise InputError(f"statement {statement.account_id} is leaf {proof.index}, not {start + j}")
         rows.append({"holder": statement.holder, "salt": statement.salt,
-                     "allocation_hash": LeafBook.of(statement.account).allocation_hash(),
                      "account_path": [list(level) for level in proof.siblings],
                      **account_inputs(statement.account, commitment, model)})
     for path in job.empty_paths:  # the empty book is the prover's choice; it is not counted
-        rows.append({"holder": 0, "salt": 0, "allocation_hash": 0, "account_path": [list(s) for s in path],
+        rows.append({"holder": 0, "salt": 0, "account_path": [list(s) for s in path],
                      **account_inputs(Account(), commitment, model)})
     if len(rows) != batch:
         raise InputError(f"batch {job.index} has {len(rows)} leaves; the circuit takes {batch}")
@@ -123,7 +132,8 @@ class SolvencySpec:
 
 
 class SolvencyWorker:
-    """A warm prover of batch proofs (wasm, keys and the snapshot's commitment loaded once)."""
+    """A warm prover of batch proofs (wasm, keys and the snapshot's commitment loaded once): a
+    process of the local pool, or a Ray actor (a :class:`prover.batch_ray.RayWorker`)."""
 
     def __init__(self, spec: SolvencySpec) -> None:
         self.spec = spec
@@ -133,7 +143,18 @@ class SolvencyWorker:
         snapshot = parse_model(RiskSnapshot, spec.snapshot_json, source="snapshot")
         self.commitment = SnapshotCommitment(snapshot, spec.circuit.profile)
 
-    def prove(self, job: BatchJob) -> SolvencyBatchProof:
+    def ready(self) -> str:
+        """This worker's ``host:pid`` once it is loaded (Ray waits on it to surface load errors)."""
+        return worker_name()
+
+    def prove(self, job: BatchJob) -> SolvencyBatchProof | str:
+        """The batch's proof, or why it failed (one line): never raises."""
+        try:
+            return self.batch_proof(job)
+        except Exception as e:  # noqa: BLE001 - the worker boundary: the run reports it
+            return f"{type(e).__name__}: {e}"
+
+    def batch_proof(self, job: BatchJob) -> SolvencyBatchProof:
         """Prove one batch and check it under its own key (ProverError otherwise)."""
         circuit = self.spec.circuit
         values = self.witness.calculator.calculate(batch_inputs(job, self.commitment, circuit.model, circuit.batch))
@@ -151,9 +172,11 @@ class SolvencyWorker:
 _worker: SolvencyWorker | str = "not initialized"
 
 
-def init_process(spec: SolvencySpec) -> None:
-    """Pool initializer: this process's warm worker, or why it could not be built (never raises)."""
+def init_process(spec: SolvencySpec, parent_pid: int) -> None:
+    """Pool initializer: die with the run's main process ``parent_pid``, then build this process's
+    warm worker, or say why it could not be built (never raises)."""
     global _worker
+    die_with_parent(parent_pid)
     try:
         _worker = SolvencyWorker(spec)
     except Exception as e:  # noqa: BLE001 - reported per batch by prove_in_process
@@ -162,12 +185,7 @@ def init_process(spec: SolvencySpec) -> None:
 
 def prove_in_process(job: BatchJob) -> SolvencyBatchProof | str:
     """Pool task: the batch's proof, or why it failed (one line)."""
-    if isinstance(_worker, str):
-        return _worker
-    try:
-        return _worker.prove(job)
-    except Exception as e:  # noqa: BLE001 - the pool boundary: the run reports it
-        return f"{type(e).__name__}: {e}"
+    return _worker if isinstance(_worker, str) else _worker.prove(job)
 
 
 @dataclass(frozen=True)
@@ -203,6 +221,29 @@ def read_statements(epoch_dir: Path, ledger: Path, epoch: Epoch) -> list[Stateme
     return statements
 
 
+def chain_jobs(epoch_dir: Path, epoch: Epoch, ledger: Path, snapshot: RiskSnapshot, model: str, profile: Profile,
+               batch: int) -> list[BatchJob]:
+    """Every batch's job: the statements of ``epoch`` (``epoch_dir/epoch.json``, checked by
+    :func:`read_statements`) in tree order, B to a batch, with the chain states around each batch
+    (InputError for a snapshot or statements of another epoch, or leaves that do not hash to its
+    account root)."""
+    if snapshot.epoch != epoch.epoch:
+        raise InputError(f"the snapshot is epoch {snapshot.epoch}; the epoch folder is epoch {epoch.epoch}")
+    statements = read_statements(epoch_dir, ledger, epoch)
+    tree = MerkleTree([statement_leaf(s) for s in statements], ACCOUNT_TREE_DEPTH)
+    if tree.root != epoch.account_root:
+        raise InputError("the statements' leaves do not hash to the epoch's account root")
+    figures = [account_figures(s.account, snapshot, profile, model) for s in statements]
+    states = chain_states(figures, batch, chain_secret(epoch_dir), epoch.epoch)
+    jobs = []
+    for k in range(batch_count(epoch.accounts, batch)):
+        chunk = statements[k * batch:(k + 1) * batch]
+        empty = range(k * batch + len(chunk), (k + 1) * batch)
+        jobs.append(BatchJob(k, tree.root, tuple(s.model_dump_json() for s in chunk),
+                             tuple(tree.proof(i).siblings for i in empty), states[k], states[k + 1]))
+    return jobs
+
+
 def plan_solvency(epoch_dir: Path, ledger: Path, snapshot_path: Path, out_dir: Path, *, model: str = "portfolio",
                   profile: str = "small", batch: int = 2, backend: Backend = "snarkjs",
                   insurance_fund: int | None = None) -> SolvencyPlan:
@@ -212,22 +253,7 @@ def plan_solvency(epoch_dir: Path, ledger: Path, snapshot_path: Path, out_dir: P
     circuit = SolvencyCircuit.sized(model, profile, batch)
     epoch = load_model(Epoch, epoch_dir / "epoch.json")
     snapshot = load_model(RiskSnapshot, snapshot_path)
-    if snapshot.epoch != epoch.epoch:
-        raise InputError(f"the snapshot is epoch {snapshot.epoch}; the epoch folder is epoch {epoch.epoch}")
-    statements = read_statements(epoch_dir, ledger, epoch)
-    leaves = [statement_leaf(s) for s in statements]
-    tree = MerkleTree(leaves, ACCOUNT_TREE_DEPTH)
-    if tree.root != epoch.account_root:
-        raise InputError("the statements' leaves do not hash to the epoch's account root")
-    margins = [account_margin(s.account, snapshot, circuit.profile, model) for s in statements]
-    states = chain_states(margins, batch, chain_secret(epoch_dir), epoch.epoch)
-    n = epoch.accounts
-    jobs = []
-    for k in range(batch_count(n, batch)):
-        chunk = statements[k * batch:(k + 1) * batch]
-        empty = range(k * batch + len(chunk), (k + 1) * batch)
-        jobs.append(BatchJob(k, tree.root, tuple(s.model_dump_json() for s in chunk),
-                             tuple(tree.proof(i).siblings for i in empty), states[k], states[k + 1]))
+    jobs = chain_jobs(epoch_dir, epoch, ledger, snapshot, model, circuit.profile, batch)
     if not (circuit.keys_dir() / MANIFEST_NAME).is_file():
         raise ProverError(f"no keys for {circuit.circuit_id}: run `zkmargin venue setup-solvency --model {model} "
                           f"--profile {profile} --batch {batch}` first")
@@ -236,8 +262,8 @@ def plan_solvency(epoch_dir: Path, ledger: Path, snapshot_path: Path, out_dir: P
     spec = SolvencySpec(circuit, keys, snapshot.model_dump_json(), backend, epoch.venue)
     manifest = SolvencyManifest(
         venue=epoch.venue, epoch=epoch.epoch, circuit_id=circuit.circuit_id, model=model, profile=profile,
-        batch_size=batch, batches=len(jobs), accounts=n, account_root=str(epoch.account_root),
-        snapshot_root=str(epoch.snapshot_roots[profile]), totals=states[-1].totals.to_json(),
+        batch_size=batch, batches=len(jobs), accounts=epoch.accounts, account_root=str(epoch.account_root),
+        snapshot_root=str(epoch.snapshot_roots[profile]), totals=jobs[-1].state_out.totals.to_json(),
         insurance_fund=insurance_fund)
     return SolvencyPlan(out_dir, spec, jobs, _proven(out_dir, jobs, keys), manifest)
 
@@ -263,18 +289,23 @@ def _proven(out_dir: Path, jobs: Sequence[BatchJob], keys: KeySet) -> set[int]:
 
 @dataclass(frozen=True)
 class SolvencyRun:
-    """How a run ended: batches proven now, skipped (proven before), failed (with reasons)."""
+    """How a run ended: batches proven now, skipped (proven before), failed (with reasons), and
+    where the proofs were made."""
 
     proven: int
     skipped: int
     failed: dict[int, str]
     seconds: float
     restarts: int
+    executor: str
 
 
-def run_solvency(plan: SolvencyPlan, *, workers: int | None = None,
+def run_solvency(plan: SolvencyPlan, *, workers: int | None = None, ray_address: str | None = None,
                  on_batch: Callable[[int, str], None] = lambda k, status: None) -> SolvencyRun:
-    """Prove the batches not yet proven; write ``solvency.json`` once every batch is there."""
+    """Prove the batches not yet proven; write ``solvency.json`` once every batch is there.
+
+    ``workers``: processes of the local pool (default: one per CPU), or Ray actors (default: one
+    per CPU of the cluster) when ``ray_address`` (``auto`` or a cluster address) is given."""
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     todo = [job for job in plan.jobs if job.index not in plan.done]
     failed: dict[int, str] = {}
@@ -296,17 +327,23 @@ def run_solvency(plan: SolvencyPlan, *, workers: int | None = None,
 
     started = time.monotonic()
     restarts = 0
-    if todo:
+    executor = "none (nothing to prove)"
+    if todo and ray_address is not None:
+        executor = f"Ray cluster {ray_address}"
+        restarts = run_on_ray(ray_address, SolvencyWorker, plan.spec, todo, workers=workers, on_result=on_result,
+                              on_give_up=on_give_up)
+    elif todo:
+        executor = "local process pool"
         restarts = run_pool(todo, prove_in_process, workers=min(workers or os.cpu_count() or 1, len(todo)),
-                            initializer=init_process, initargs=(plan.spec,), on_result=on_result,
+                            initializer=init_process, initargs=(plan.spec, os.getpid()), on_result=on_result,
                             on_give_up=on_give_up)
     if not failed:
         save_model(plan.manifest, manifest_path(plan.out_dir))
-    return SolvencyRun(proven, len(plan.done), failed, time.monotonic() - started, restarts)
+    return SolvencyRun(proven, len(plan.done), failed, time.monotonic() - started, restarts, executor)
 
 
 def describe(run: SolvencyRun) -> dict[str, Any]:
     """The run in numbers (for the CLI's last line and the benchmark)."""
     rate = run.proven / run.seconds if run.seconds > 0 else 0.0
     return {"proven": run.proven, "skipped": run.skipped, "failed": len(run.failed), "seconds": round(run.seconds, 2),
-            "batches_per_second": round(rate, 4), "worker_restarts": run.restarts}
+            "batches_per_second": round(rate, 4), "worker_restarts": run.restarts, "executor": run.executor}

@@ -14,12 +14,21 @@ tests: ``keys`` (one real setup per session with the shared dev ptau, or ``$ZKMA
 cached by its manifest in ``build/keys/portfolio_small``), its verifying key ``vk``, ``prover``,
 the example ``snapshot`` and ``account``, the example venue's ``venue_key`` and its published
 ``epoch`` over ``examples/ledger.jsonl``, the hedged market maker's ``statement``, and ``bundle``
-(a proof of that statement at 15000 bps).
+(a proof of that statement at 15000 bps). ``ray_head``: a local Ray head for one test (epoch
+batches and solvency chains on Ray).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -120,3 +129,41 @@ def statement(epoch: EpochTree) -> Statement:
 @pytest.fixture(scope="session")
 def bundle(prover: MarginProver, statement: Statement, snapshot: RiskSnapshot) -> ProofBundle:
     return prover.prove(statement, snapshot, 15_000)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def ray_head() -> Iterator[str]:
+    """A Ray head on 127.0.0.1 (2 CPUs, no dashboard), stopped by its pid afterwards. Its workers
+    import this checkout (PYTHONPATH), whatever else is installed."""
+    pytest.importorskip("ray")
+    port = _free_port()
+    temp = tempfile.mkdtemp(prefix="zkray", dir="/tmp")  # Ray's socket paths must stay short
+    log = Path(temp) / "head.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    with log.open("w") as sink:
+        head = subprocess.Popen(
+            [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
+             "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--num-cpus=2",
+             "--object-store-memory=100000000", "--disable-usage-stats", f"--temp-dir={temp}"],
+            stdout=sink, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while "Ray runtime started" not in log.read_text():
+            assert head.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        yield f"127.0.0.1:{port}"
+    finally:
+        head.send_signal(signal.SIGTERM)
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+        shutil.rmtree(temp, ignore_errors=True)

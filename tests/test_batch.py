@@ -16,12 +16,7 @@ import os
 import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -226,44 +221,6 @@ def test_batch_prove_refuses_a_forged_epoch_or_another_snapshot(
                                        "--venue-key", venue_pub, "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "is not the snapshot the venue signed" in result.output
     assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def ray_head() -> Iterator[str]:
-    """A Ray head on 127.0.0.1 (2 CPUs, no dashboard), stopped by its pid afterwards. Its workers
-    import this checkout (PYTHONPATH), whatever else is installed."""
-    pytest.importorskip("ray")
-    port = _free_port()
-    temp = tempfile.mkdtemp(prefix="zkray", dir="/tmp")  # Ray's socket paths must stay short
-    log = Path(temp) / "head.log"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "RAY_USAGE_STATS_ENABLED": "0"}
-    with log.open("w") as sink:
-        head = subprocess.Popen(
-            [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
-             "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--num-cpus=2",
-             "--object-store-memory=100000000", "--disable-usage-stats", f"--temp-dir={temp}"],
-            stdout=sink, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while "Ray runtime started" not in log.read_text():
-            assert head.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.5)
-        yield f"127.0.0.1:{port}"
-    finally:
-        head.send_signal(signal.SIGTERM)
-        try:
-            head.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            head.kill()
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_ray_cluster_gives_the_pool_s_public_signals(ray_head: str, pool_out: tuple[Path, Result], epoch_dir: Path,

@@ -32,6 +32,7 @@ from verifier import load_verifying_key, parse_proof, verify
 from zkmargin.bundle import ProofBundle
 from zkmargin.cli import main
 from tests.conftest import dev_ptau
+from tests.processes import alive, children, cmdline, wait_for
 from zkmargin.io import save_model
 from zkmargin.venue import generate_key, save_key
 
@@ -177,45 +178,6 @@ def test_batch_that_fills_its_folder_loses_no_proof(tmpfs: Callable[..., Path], 
 # --- kill -9 ------------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> set[int]:
-    """Every live descendant of ``pid`` (from /proc/<pid>/task/*/children)."""
-    found: set[int] = set()
-    stack = [pid]
-    while stack:
-        for children in Path(f"/proc/{stack.pop()}/task").glob("*/children"):
-            try:
-                pids = [int(c) for c in children.read_text().split()]
-            except OSError:
-                continue
-            found.update(pids)
-            stack.extend(pids)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Running (not gone, not a zombie waiting to be reaped)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _wait_for(condition: Callable[[], object], seconds: float, what: str) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-
-
 def _zkmargin(args: list[str], tmpdir: Path) -> subprocess.Popen[str]:
     """The CLI in a subprocess with its own temp folder, where leftovers would show."""
     tmpdir.mkdir(exist_ok=True)
@@ -231,9 +193,9 @@ def _private_leftovers(tmpdir: Path) -> list[Path]:
 
 def _kill_and_check(proc: subprocess.Popen[str], victim: int, tmpdir: Path) -> None:
     """SIGKILL ``victim`` (proc or one of its descendants): its own descendants must die with it."""
-    orphans = _children(victim)
+    orphans = children(victim)
     os.kill(victim, signal.SIGKILL)
-    _wait_for(lambda: not any(_alive(pid) for pid in orphans), 15, f"the children {orphans} to die")
+    wait_for(lambda: not any(alive(pid) for pid in orphans), 15, f"the children {orphans} to die")
     assert _private_leftovers(tmpdir) == []
 
 
@@ -241,7 +203,7 @@ def _kill_and_check(proc: subprocess.Popen[str], victim: int, tmpdir: Path) -> N
 def test_killed_prove_leaves_no_witness_and_no_snarkjs(tmp_path: Path, keys: KeySet, published: Path) -> None:
     proc = _zkmargin(["prove", str(published / "statements" / "hedged_market_maker.json"), str(SNAPSHOT),
                       "--epoch-file", str(published / "epoch.json"), "-o", str(tmp_path / "p.json")], tmp_path / "tmp")
-    _wait_for(lambda: any("groth16 prove" in _cmdline(c) for c in _children(proc.pid)), 60, "snarkjs to prove")
+    wait_for(lambda: any("groth16 prove" in cmdline(c) for c in children(proc.pid)), 60, "snarkjs to prove")
     _kill_and_check(proc, proc.pid, tmp_path / "tmp")
     proc.wait()
     assert not (tmp_path / "p.json").exists()
@@ -250,7 +212,7 @@ def test_killed_prove_leaves_no_witness_and_no_snarkjs(tmp_path: Path, keys: Key
 @pytest.mark.slow
 def test_killed_batch_main_process_takes_its_workers_along(tmp_path: Path, keys: KeySet, account_dir: Path) -> None:
     proc = _zkmargin(batch_prove(account_dir, tmp_path / "out", 2), tmp_path / "tmp")
-    _wait_for(lambda: any("groth16 prove" in _cmdline(c) for c in _children(proc.pid)), 90, "a worker proving")
+    wait_for(lambda: any("groth16 prove" in cmdline(c) for c in children(proc.pid)), 90, "a worker proving")
     _kill_and_check(proc, proc.pid, tmp_path / "tmp")
     proc.wait()
 
@@ -259,9 +221,9 @@ def test_killed_batch_main_process_takes_its_workers_along(tmp_path: Path, keys:
 def test_killed_batch_worker_loses_nothing(tmp_path: Path, keys: KeySet, account_dir: Path) -> None:
     out = tmp_path / "out"
     proc = _zkmargin(batch_prove(account_dir, out, 1), tmp_path / "tmp")
-    provers = _wait_for(lambda: [c for c in _children(proc.pid) if "groth16 prove" in _cmdline(c)], 90,
+    provers = wait_for(lambda: [c for c in children(proc.pid) if "groth16 prove" in cmdline(c)], 90,
                         "a worker proving")
-    worker = next(pid for pid in _children(proc.pid) if pid in _children_of_any(provers, proc.pid))
+    worker = next(pid for pid in children(proc.pid) if pid in _children_of_any(provers, proc.pid))
     _kill_and_check(proc, worker, tmp_path / "tmp")
     _, stderr = proc.communicate(timeout=180)
     assert proc.returncode == 0, stderr
@@ -271,7 +233,7 @@ def test_killed_batch_worker_loses_nothing(tmp_path: Path, keys: KeySet, account
 
 def _children_of_any(grandchildren: list[int], root: int) -> set[int]:
     """The direct children of ``root`` that are parents of one of ``grandchildren``."""
-    return {pid for pid in _children(root) if _children(pid) & set(grandchildren)}
+    return {pid for pid in children(root) if children(pid) & set(grandchildren)}
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +262,7 @@ def test_killed_setup_s_partial_folder_is_removed_by_the_next_run(toy_setup: tup
     keys_dir = folder / "keys"
     proc = subprocess.Popen([sys.executable, "-c", SETUP_SCRIPT, str(folder), str(MUL), str(ptau)], cwd=ROOT,
                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _wait_for(lambda: any(keys_dir.glob(f"{SETUP_SCRATCH}*/*.zkey")), 60, "a partial zkey")
+    wait_for(lambda: any(keys_dir.glob(f"{SETUP_SCRATCH}*/*.zkey")), 60, "a partial zkey")
     _kill_and_check(proc, proc.pid, tmp_path)
     proc.wait()
     assert any(keys_dir.glob(f"{SETUP_SCRATCH}*"))

@@ -3,7 +3,8 @@
 A ledger of 25 random accounts (every fourth one with a debt that puts it below MM) is published
 as an epoch by the example venue, then proven as a chain of 13 batch proofs (the last one holds
 one empty leaf): a first run loses a worker (killed) and is interrupted, a rerun through the CLI
-resumes it. The chain verifies with the engine's totals; cheating chains are refused, each either
+resumes it; Ray actors (a local Ray head) prove two batches removed from it into the same chain.
+The chain verifies with the engine's totals; cheating chains are refused, each either
 by the chain check (:func:`verifier.solvency.check_solvency`, which names the link) or at the
 R1CS (no witness, or an edited witness that breaks a constraint).
 """
@@ -13,7 +14,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import signal
+import subprocess
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,15 +31,16 @@ from prover.setup import KeySet
 from prover.solvency import BatchJob, SolvencyPlan, SolvencyWorker, batch_inputs, plan_solvency, run_solvency
 from prover.solvency_circuit import SolvencyCircuit
 from prover.witness import WitnessError
-from tests.conftest import dev_ptau
+from tests.conftest import ROOT, dev_ptau
+from tests.processes import alive, children, cmdline, wait_for
 from verifier import load_verifying_key
 from verifier.solvency import check_solvency, load_chain
 from zkmargin.cli import main
 from zkmargin.errors import VerificationError
 from zkmargin.io import load_model, parse_model, save_model
 from zkmargin.models import Epoch, RiskSnapshot, Statement
-from zkmargin.solvency import Totals, account_margin, engine_totals
-from zkmargin.solvency_files import SolvencyBatchProof, SolvencyManifest, manifest_path
+from zkmargin.solvency import Totals, account_figures, engine_totals
+from zkmargin.solvency_files import SolvencyBatchProof, SolvencyManifest, batch_path, manifest_path
 from zkmargin.venue import build_epoch, public_key_hex, publish, random_ledger, read_ledger
 
 ACCOUNTS = 25
@@ -154,6 +159,58 @@ def test_an_interrupted_run_with_a_killed_worker_resumes_to_the_same_chain(chain
         [job.state_in.commitment(), job.state_out.commitment()] for job in chain.plan.jobs]
 
 
+def test_ray_proves_the_missing_batches_into_the_pool_s_chain(chain: Chain, venue: Venue, ray_head: str,
+                                                               tmp_path: Path) -> None:
+    # the pool's chain less two batches and its manifest: Ray actors prove the two, the chain links
+    out = tmp_path / "ray"
+    out.mkdir()
+    missing = {batch_path(out, 3).name, batch_path(out, 8).name}
+    for p in chain.out.glob("batch-*.json"):
+        if p.name not in missing:
+            (out / p.name).write_bytes(p.read_bytes())
+    result = CliRunner().invoke(main, ["venue", "prove-solvency", str(venue.epoch_dir), str(venue.ledger),
+                                       str(SNAPSHOT), "-o", str(out), "--ray", ray_head])
+    assert result.exit_code == 0, result.output
+    assert "'proven': 2, 'skipped': 11, 'failed': 0" in result.output
+    assert f"'executor': 'Ray cluster {ray_head}'" in result.output
+    assert verify_cli(out, venue)[0] == 0
+    for name in missing:
+        ray_signals = load_model(SolvencyBatchProof, out / name).public_signals
+        assert ray_signals == load_model(SolvencyBatchProof, chain.out / name).public_signals
+
+
+def _actors_of(address: str) -> list[int]:
+    """Live solvency actors of the Ray cluster at ``address`` (descendants of the raylet whose GCS
+    is at its port; Ray may name the node by another of its addresses)."""
+    gcs = re.compile(rf"--gcs-address=\S+:{address.rsplit(':', 1)[1]} ")
+    raylets = [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+               if "/raylet/raylet " in (line := cmdline(pid)) and gcs.search(line)]
+    return [pid for raylet in raylets for pid in children(raylet) if cmdline(pid).startswith("ray::SolvencyWorker")]
+
+
+@pytest.mark.slow
+def test_a_killed_prove_solvency_takes_its_ray_actors_and_their_snarkjs_along(venue: Venue, solvency_keys: KeySet,
+                                                                              ray_head: str, tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "zkmargin", "venue", "prove-solvency", str(venue.epoch_dir),
+                             str(venue.ledger), str(SNAPSHOT), "-o", str(tmp_path / "out"), "--ray", ray_head],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    busy = wait_for(lambda: [pid for pid in _actors_of(ray_head)
+                             if any("groth16 prove" in cmdline(c) for c in children(pid))], 240, "an actor proving")
+    assert isinstance(busy, list)
+    doomed = {*_actors_of(ray_head), *(c for pid in busy for c in children(pid))}
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    wait_for(lambda: not any(alive(pid) for pid in doomed), 60, f"the actors and their snarkjs {doomed} to die")
+
+
+def test_ray_missing_says_how_to_install(venue: Venue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    result = CliRunner().invoke(main, ["venue", "prove-solvency", str(venue.epoch_dir), str(venue.ledger),
+                                       str(SNAPSHOT), "-o", str(tmp_path / "out"), "--ray", "auto"])
+    assert result.exit_code == 2 and "pip install 'zkmargin[cluster]'" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
 @pytest.fixture(scope="module")
 def parts(chain: Chain, venue: Venue, solvency_keys: KeySet) -> tuple[SolvencyManifest, list[SolvencyBatchProof], Epoch]:
     manifest, batches = load_chain(chain.out)
@@ -224,20 +281,24 @@ def worker(chain: Chain) -> SolvencyWorker:
     return SolvencyWorker(chain.plan.spec)
 
 
-def test_a_batch_that_skips_a_leaf_links_to_nothing(chain: Chain, worker: SolvencyWorker, parts, venue: Venue,  # type: ignore[no-untyped-def]
-                                                    solvency_keys: KeySet, snapshot: RiskSnapshot) -> None:
-    # a real proof of leaves 3 and 4 after the first batch's totals: the circuit starts it at 3,
-    # so its chain_in commits to next = 3, not to the first batch's next = 2
+@pytest.mark.parametrize("start", [3, 1], ids=["skips-leaf-2", "counts-leaf-1-twice"])
+def test_a_batch_that_skips_or_recounts_a_leaf_links_to_nothing(start: int, chain: Chain, worker: SolvencyWorker,  # type: ignore[no-untyped-def]
+                                                                parts, venue: Venue, solvency_keys: KeySet,
+                                                                snapshot: RiskSnapshot) -> None:
+    # a real proof of leaves start and start + 1 after the first batch's totals (leaves 0 and 1):
+    # the circuit starts it at `start`, so its chain_in commits to next = start, not to the first
+    # batch's next = 2
     jobs = chain.plan.jobs
-    leaves = jobs[1].statements_json[1:] + jobs[2].statements_json[:1]
-    state_in = replace(jobs[1].state_in, next=3)
+    leaves = tuple(text for job in jobs for text in job.statements_json)[start:start + 2]
+    state_in = replace(jobs[1].state_in, next=start)
     totals = state_in.totals
     for text in leaves:
-        totals = totals.add(*account_margin(parse_model(Statement, text, source="leaf").account, snapshot,
+        totals = totals.add(account_figures(parse_model(Statement, text, source="leaf").account, snapshot,
                                             chain.plan.spec.circuit.profile, "portfolio"))
-    skipping = BatchJob(1, jobs[1].account_root, leaves, (), state_in, replace(jobs[1].state_out, next=5, totals=totals))
+    cheat = BatchJob(1, jobs[1].account_root, leaves, (), state_in,
+                     replace(jobs[1].state_out, next=start + 2, totals=totals))
     batches = list(parts[1])
-    batches[1] = worker.prove(skipping)
+    batches[1] = worker.batch_proof(cheat)
     assert "batch 1: chain_in is not the previous chain_out" in refusal(parts, venue, solvency_keys, batches=batches)
 
 
@@ -268,12 +329,12 @@ def test_an_understated_shortfall_breaks_a_constraint(chain: Chain, worker: Solv
     job = chain.plan.jobs[0]   # leaf 0 owes 3,000,000 USDC: below MM
     values = worker.witness.calculator.calculate(batch_inputs(job, worker.commitment, "portfolio", 2))
     signals = worker.witness.signals
-    assert values[signals["main.gap[0].below"]] == 1 and values[signals["main.gap[0].shortfall"]] > 0
+    assert values[signals["main.account[0].below"]] == 1 and values[signals["main.account[0].shortfall"]] > 0
     r1cs = read_r1cs(worker.witness.build.r1cs)
     assert check_witness(r1cs, values) == []
     edited = list(values)
-    edited[signals["main.gap[0].below"]] = 0
+    edited[signals["main.account[0].below"]] = 0
     assert check_witness(r1cs, edited)
     edited = list(values)
-    edited[signals["main.gap[0].shortfall"]] -= 1
+    edited[signals["main.account[0].shortfall"]] -= 1
     assert check_witness(r1cs, edited)

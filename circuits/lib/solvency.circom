@@ -14,16 +14,24 @@ include "merkle.circom";
 // chained by hiding commitments to running totals. Spec: zkmargin.solvency; soundness argument
 // per signal: docs/solvency.md.
 
-// PoolMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS): equity, MM and account leaf
-// of one account under a shared-collateral model (MODEL 0 portfolio, 1 cross), from the same
-// templates as Margin (PositionSlot, BalanceValue, PortfolioRequirement or StandaloneRequirements,
-// CanonicalSlots, AccountLeaf). Unlike Margin it takes the snapshot terms as inputs (the caller
-// opens snapshot_root once per batch) and checks no health: equity and mm are outputs, signed
-// (equity) and unsigned (mm), both at EQUITY_SCALE, |x| < 2**(HEALTH_BITS - 15).
+// AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS): equity, MM, below-MM flag,
+// shortfall and account leaf of one account (MODEL 0 portfolio, 1 cross, 2 isolated), from the
+// same templates as Margin (PositionSlot, BalanceValue, PortfolioRequirement or
+// StandaloneRequirements, IsolatedCollateral, CanonicalSlots, AccountLeaf). Unlike Margin it takes
+// the snapshot terms as inputs (the caller opens snapshot_root once per batch) and checks no
+// health: an account below MM is counted, not refused. Spec: zkmargin.solvency.account_figures.
+//   equity (signed), mm, shortfall   EQUITY_SCALE, |x| < 2**(HEALTH_BITS - 15) per position or pool
+//   portfolio, cross   one pool: below = equity < mm, shortfall = below * (mm - equity) (Shortfall)
+//   isolated           every position against its own allocation (Margin's MODEL 2): equity and mm
+//                      are the sums over positions plus the debts at full price (no allocation
+//                      backs a debt); below = some position below its own MM or any debt;
+//                      shortfall = sum of the positions' shortfalls + the debts' value. A debt's
+//                      asset funds no allocation (its available balance is 0), so an indebted
+//                      account has a witness here, unlike in Margin.
 // NOTE: the caller must constrain instrument_root and the asset terms to the public snapshot
 // root, and leaf into the account tree; nothing here is bound otherwise.
-template PoolMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
-    assert(MODEL == 0 || MODEL == 1);
+template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
+    assert(MODEL >= 0 && MODEL <= 2);
     // snapshot terms (opened by the caller)
     signal input instrument_root;
     signal input asset_price[ASSETS];
@@ -37,8 +45,7 @@ template PoolMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     signal input instrument[SLOTS];
     signal input qty[SLOTS];
     signal input balance[ASSETS];
-    signal input allocation_hash;
-    // instrument leaves and paths, collateral split, model hints (as in Margin)
+    // instrument leaves and paths (as in Margin); the model's hints are declared by its block
     signal input leaf_group[SLOTS];
     signal input leaf_mark[SLOTS];
     signal input leaf_addon[SLOTS];
@@ -48,12 +55,15 @@ template PoolMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     signal input leaf_risk[SLOTS][SCENARIOS];
     signal input leaf_index[SLOTS];
     signal input leaf_siblings[SLOTS][DEPTH][3];
-    signal input collateral_split[ASSETS][TIERS];
     signal output equity;
     signal output mm;
+    signal output below;
+    signal output shortfall;
     signal output leaf;
 
     component slot[SLOTS];
+    signal position_value[SLOTS];
+    signal addon_value[SLOTS];
     signal som_value[SLOTS];
     signal standalone_loss[SLOTS];
     component leaf_hash = AccountLeaf(SLOTS, ASSETS);
@@ -73,69 +83,136 @@ template PoolMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         slot[i].index <== leaf_index[i];
         slot[i].siblings <== leaf_siblings[i];
         slot[i].root === instrument_root;
+        position_value[i] <== slot[i].value;
+        addon_value[i] <== slot[i].addon_value;
         som_value[i] <== slot[i].som_value;
         standalone_loss[i] <== slot[i].standalone_loss;
         leaf_hash.position_code[i] <== slot[i].code;
-        mtm += slot[i].value;
-        addons += slot[i].addon_value;
+        mtm += position_value[i];
+        addons += addon_value[i];
     }
 
     component canonical = CanonicalSlots(SLOTS);
     canonical.instrument <== instrument;
     canonical.qty <== qty;
-    for (var i = 0; i < SLOTS; i++) {
-        canonical.alloc_code[i] <== 0;
-    }
 
-    // signed balances, valued after MM haircuts (debts at full price)
     component balance_sign[ASSETS];
-    component asset[ASSETS];
-    var collateral = 0;
     for (var k = 0; k < ASSETS; k++) {
         balance_sign[k] = SignedRange(BALANCE_BITS());
         balance_sign[k].in <== balance[k];
         leaf_hash.balance_code[k] <== balance[k] + balance_sign[k].neg * (1 << BALANCE_BITS());
-        asset[k] = BalanceValue(TIERS, AMOUNT_BITS());
-        asset[k].balance <== balance[k];
-        asset[k].neg <== balance_sign[k].neg;
-        asset[k].split <== collateral_split[k];
-        asset[k].price <== asset_price[k];
-        asset[k].tier_from <== tier_from[k];
-        asset[k].haircut <== hc_mm[k];
-        collateral += asset[k].value;
     }
-    equity <== collateral + 10000 * mtm;
 
-    signal requirement;
-    if (MODEL == 0) {
-        signal input group_id[GROUPS];
-        signal input group_sel[SLOTS][GROUPS];
-        signal input scan_loss[GROUPS];
-        signal input group_req[GROUPS];
-        component groups = PortfolioRequirement(SLOTS, SCENARIOS, GROUPS, LOSS_BITS());
-        groups.qty <== qty;
-        groups.leaf_group <== leaf_group;
-        groups.risk <== leaf_risk;
-        groups.som_value <== som_value;
-        groups.group_id <== group_id;
-        groups.group_sel <== group_sel;
-        groups.scan_loss <== scan_loss;
-        groups.group_req <== group_req;
-        requirement <== groups.total;
-    } else {
+    if (MODEL == 2) {
+        // ---- isolated: every position against its own allocation; debts back nothing
+        signal input alloc_asset[SLOTS];
+        signal input alloc_amount[SLOTS];
+        signal input alloc_sel[SLOTS][ASSETS];
+        signal input alloc_split[SLOTS][TIERS];
         signal input position_req[SLOTS];
+        signal available[ASSETS];
+        signal debt[ASSETS];
+        for (var k = 0; k < ASSETS; k++) {
+            available[k] <== (1 - balance_sign[k].neg) * balance[k];
+            debt[k] <== asset_price[k] * (balance[k] - available[k]);
+        }
+        component carried = IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS(), ASSET_INDEX_BITS());
+        carried.alloc_asset <== alloc_asset;
+        carried.alloc_amount <== alloc_amount;
+        carried.alloc_sel <== alloc_sel;
+        carried.alloc_split <== alloc_split;
+        carried.balance <== available;
+        carried.asset_price <== asset_price;
+        carried.tier_from <== tier_from;
+        carried.haircut <== hc_mm;
+        canonical.alloc_code <== carried.code;
+        leaf_hash.allocation_hash <== AllocationHash(SLOTS)(carried.code);
         component own = StandaloneRequirements(SLOTS, LOSS_BITS());
         own.loss <== standalone_loss;
         own.som <== som_value;
         own.req <== position_req;
-        requirement <== own.total;
+
+        component gap[SLOTS];
+        signal margined[SLOTS + ASSETS];  // 1 while every position so far meets its MM and no debt
+        var slot_equity = 0;
+        var slot_mm = 0;
+        var gaps = 0;
+        var debts = 0;
+        for (var i = 0; i < SLOTS; i++) {
+            gap[i] = Shortfall(HEALTH_BITS());
+            gap[i].equity <== carried.value[i] + 10000 * position_value[i];
+            gap[i].mm <== (position_req[i] + addon_value[i]) * mm_factor_bps;
+            margined[i] <== (i == 0 ? 1 : margined[i - 1]) * (1 - gap[i].below);
+            slot_equity += gap[i].equity;
+            slot_mm += gap[i].mm;
+            gaps += gap[i].shortfall;
+        }
+        for (var k = 0; k < ASSETS; k++) {
+            margined[SLOTS + k] <== margined[SLOTS + k - 1] * (1 - balance_sign[k].neg);
+            debts += debt[k];
+        }
+        equity <== slot_equity + 10000 * debts;
+        mm <== slot_mm;
+        below <== 1 - margined[SLOTS + ASSETS - 1];
+        shortfall <== gaps - 10000 * debts;
+    } else {
+        // ---- portfolio and cross: one pool of collateral after MM haircuts, debts at full price;
+        //      allocations play no part: their hash is an input, bound by the leaf hash
+        signal input allocation_hash;
+        signal input collateral_split[ASSETS][TIERS];
+        leaf_hash.allocation_hash <== allocation_hash;
+        for (var i = 0; i < SLOTS; i++) {
+            canonical.alloc_code[i] <== 0;
+        }
+        component asset[ASSETS];
+        var collateral = 0;
+        for (var k = 0; k < ASSETS; k++) {
+            asset[k] = BalanceValue(TIERS, AMOUNT_BITS());
+            asset[k].balance <== balance[k];
+            asset[k].neg <== balance_sign[k].neg;
+            asset[k].split <== collateral_split[k];
+            asset[k].price <== asset_price[k];
+            asset[k].tier_from <== tier_from[k];
+            asset[k].haircut <== hc_mm[k];
+            collateral += asset[k].value;
+        }
+
+        signal requirement;
+        if (MODEL == 0) {
+            signal input group_id[GROUPS];
+            signal input group_sel[SLOTS][GROUPS];
+            signal input scan_loss[GROUPS];
+            signal input group_req[GROUPS];
+            component groups = PortfolioRequirement(SLOTS, SCENARIOS, GROUPS, LOSS_BITS());
+            groups.qty <== qty;
+            groups.leaf_group <== leaf_group;
+            groups.risk <== leaf_risk;
+            groups.som_value <== som_value;
+            groups.group_id <== group_id;
+            groups.group_sel <== group_sel;
+            groups.scan_loss <== scan_loss;
+            groups.group_req <== group_req;
+            requirement <== groups.total;
+        } else {
+            signal input position_req[SLOTS];
+            component own = StandaloneRequirements(SLOTS, LOSS_BITS());
+            own.loss <== standalone_loss;
+            own.som <== som_value;
+            own.req <== position_req;
+            requirement <== own.total;
+        }
+        equity <== collateral + 10000 * mtm;
+        mm <== (requirement + addons) * mm_factor_bps;
+        component gap = Shortfall(HEALTH_BITS());
+        gap.equity <== equity;
+        gap.mm <== mm;
+        below <== gap.below;
+        shortfall <== gap.shortfall;
     }
-    mm <== (requirement + addons) * mm_factor_bps;
 
     leaf_hash.epoch <== epoch;
     leaf_hash.holder <== holder;
     leaf_hash.salt <== salt;
-    leaf_hash.allocation_hash <== allocation_hash;
     leaf <== leaf_hash.out;
 }
 
@@ -208,7 +285,6 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
     signal input instrument[BATCH][SLOTS];
     signal input qty[BATCH][SLOTS];
     signal input balance[BATCH][ASSETS];
-    signal input allocation_hash[BATCH];
     signal input account_path[BATCH][ACCOUNT_DEPTH()][3];
     signal input leaf_group[BATCH][SLOTS];
     signal input leaf_mark[BATCH][SLOTS];
@@ -219,13 +295,18 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
     signal input leaf_risk[BATCH][SLOTS][SCENARIOS];
     signal input leaf_index[BATCH][SLOTS];
     signal input leaf_siblings[BATCH][SLOTS][DEPTH][3];
-    signal input collateral_split[BATCH][ASSETS][TIERS];
-    // the model's hints, per account (as in Margin)
+    // the model's hints and the allocations, per account (as in Margin)
+    signal input allocation_hash[MODEL == 2 ? 0 : BATCH];
+    signal input collateral_split[BATCH][MODEL == 2 ? 0 : ASSETS][TIERS];
     signal input group_id[BATCH][MODEL == 0 ? GROUPS : 0];
     signal input group_sel[BATCH][SLOTS][MODEL == 0 ? GROUPS : 0];
     signal input scan_loss[BATCH][MODEL == 0 ? GROUPS : 0];
     signal input group_req[BATCH][MODEL == 0 ? GROUPS : 0];
-    signal input position_req[BATCH][MODEL == 1 ? SLOTS : 0];
+    signal input position_req[BATCH][MODEL == 0 ? 0 : SLOTS];
+    signal input alloc_asset[BATCH][MODEL == 2 ? SLOTS : 0];
+    signal input alloc_amount[BATCH][MODEL == 2 ? SLOTS : 0];
+    signal input alloc_sel[BATCH][MODEL == 2 ? SLOTS : 0][ASSETS];
+    signal input alloc_split[BATCH][MODEL == 2 ? SLOTS : 0][TIERS];
 
     component snapshot = SnapshotRoot(ASSETS, TIERS);
     snapshot.instrument_root <== instrument_root;
@@ -247,7 +328,6 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
     component account[BATCH];
     component active[BATCH];
     component membership[BATCH];
-    component gap[BATCH];
     signal counted_below[BATCH];
     signal counted_equity[BATCH];
     signal counted_mm[BATCH];
@@ -258,7 +338,7 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
     var mm = 0;
     var shortfall = 0;
     for (var j = 0; j < BATCH; j++) {
-        account[j] = PoolMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS);
+        account[j] = AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS);
         account[j].instrument_root <== instrument_root;
         account[j].asset_price <== asset_price;
         account[j].tier_from <== tier_from;
@@ -270,7 +350,6 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
         account[j].instrument <== instrument[j];
         account[j].qty <== qty[j];
         account[j].balance <== balance[j];
-        account[j].allocation_hash <== allocation_hash[j];
         account[j].leaf_group <== leaf_group[j];
         account[j].leaf_mark <== leaf_mark[j];
         account[j].leaf_addon <== leaf_addon[j];
@@ -280,7 +359,15 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
         account[j].leaf_risk <== leaf_risk[j];
         account[j].leaf_index <== leaf_index[j];
         account[j].leaf_siblings <== leaf_siblings[j];
-        account[j].collateral_split <== collateral_split[j];
+        if (MODEL == 2) {
+            account[j].alloc_asset <== alloc_asset[j];
+            account[j].alloc_amount <== alloc_amount[j];
+            account[j].alloc_sel <== alloc_sel[j];
+            account[j].alloc_split <== alloc_split[j];
+        } else {
+            account[j].allocation_hash <== allocation_hash[j];
+            account[j].collateral_split <== collateral_split[j];
+        }
         if (MODEL == 0) {
             account[j].group_id <== group_id[j];
             account[j].group_sel <== group_sel[j];
@@ -300,13 +387,10 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
         membership[j].out === account_root;
 
         // an empty leaf's book is the prover's choice: none of it is counted
-        gap[j] = Shortfall(HEALTH_BITS());
-        gap[j].equity <== account[j].equity;
-        gap[j].mm <== account[j].mm;
-        counted_below[j] <== active[j].out * gap[j].below;
+        counted_below[j] <== active[j].out * account[j].below;
         counted_equity[j] <== active[j].out * account[j].equity;
         counted_mm[j] <== active[j].out * account[j].mm;
-        counted_shortfall[j] <== active[j].out * gap[j].shortfall;
+        counted_shortfall[j] <== active[j].out * account[j].shortfall;
         accounts += active[j].out;
         below += counted_below[j];
         equity += counted_equity[j];

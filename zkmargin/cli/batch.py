@@ -14,6 +14,7 @@ from zkmargin.cli.options import (
     backend_option,
     model_option,
     profile_option,
+    ray_option,
     threshold_option,
     verifier_option,
 )
@@ -49,8 +50,7 @@ def venue_key_option(text: str) -> Callable[[F], F]:
 @click.option("-o", "--out-dir", required=True, type=Folder,
               help="Where <account_id>.proof.json, <account_id>.shortfall.json and batch-summary.json go.")
 @workers_option("Worker processes (default: one per CPU), or Ray actors with --ray (default: one per cluster CPU).")
-@click.option("--ray", "ray_address", metavar="auto|ADDRESS",
-              help="Prove on a Ray cluster: 'auto' (the one running here) or its address.")
+@ray_option
 @backend_option
 @model_option
 @profile_option

@@ -36,6 +36,10 @@ backend_option = click.option(
     type=click.Choice(get_args(Backend)),
     help="Groth16 prover: snarkjs (Node, the reference) or native (arkworks through groth16py, "
          "pip install '.[native]'); both use the same zkey. [env var: ZKMARGIN_BACKEND]")
+ray_option = click.option(
+    "--ray", "ray_address", metavar="auto|ADDRESS",
+    help="Prove on a Ray cluster: 'auto' (the one running here) or its address (HOST:PORT, ray://HOST:PORT); "
+         "needs pip install 'zkmargin[cluster]'.")
 verifier_option = click.option(
     "--backend", "verifier", default="py_ecc", show_default=True, type=click.Choice(get_args(Verifier)),
     help="Groth16 verifier: py_ecc (pure Python), native (arkworks through groth16py) or snarkjs (Node).")

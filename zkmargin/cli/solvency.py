@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
-from zkmargin.cli.options import backend_option, profile_option, ptau_option
+from zkmargin.cli.options import backend_option, profile_option, ptau_option, ray_option
+from zkmargin.solvency import SOLVENCY_MODELS
 
 File = click.Path(dir_okay=False, path_type=Path)
 Folder = click.Path(file_okay=False, path_type=Path)
-model_option = click.option("--model", default="portfolio", show_default=True, type=click.Choice(["portfolio", "cross"]),
-                            help="Margin model (the shared-collateral models).")
+model_option = click.option(
+    "--model", default="portfolio", show_default=True, type=click.Choice(SOLVENCY_MODELS),
+    help="Margin model. Isolated: every position against its own allocation; an account is below MM if one "
+         "position is or if it owes anything, short by the positions' shortfalls plus its debts (docs/solvency.md).")
 batch_option = click.option("--batch", "batch", default=2, show_default=True, type=click.IntRange(1, 64),
                             help="Accounts per batch proof (a circuit of zkmargin.circuitgen.SOLVENCY_MAINS).")
 
@@ -42,21 +45,27 @@ def setup_solvency(model: str, profile: str, batch: int, ptau: Path | None) -> N
 @batch_option
 @click.option("--insurance-fund", "fund", help="USD (decimal): claim, checked by verifiers, that it covers the total shortfall.")
 @backend_option
-@click.option("--workers", type=click.IntRange(1, 256), help="Processes proving batches (default: CPU count).")
+@click.option("--workers", type=click.IntRange(1, 256),
+              help="Processes proving batches (default: CPU count), or Ray actors with --ray (default: one per "
+                   "cluster CPU).")
+@ray_option
 def prove_solvency(epoch_dir: Path, ledger: Path, snapshot: Path, out: Path, model: str, profile: str, batch: int,
-                   fund: str | None, backend: str, workers: int | None) -> None:
+                   fund: str | None, backend: str, workers: int | None, ray_address: str | None) -> None:
     """EPOCH_DIR: the published epoch (epoch.json, statements/); resumable: a rerun proves what is missing."""
+    from prover.batch_ray import import_ray
     from prover.solvency import describe, plan_solvency, run_solvency
     from zkmargin import fixedpoint as fp
     from zkmargin.errors import ProverError
 
+    if ray_address is not None:
+        import_ray()  # before any work: without Ray, say how to install it
     plan = plan_solvency(epoch_dir, ledger, snapshot, out, model=model, profile=profile, batch=batch,
                          backend=backend,  # type: ignore[arg-type]
                          insurance_fund=None if fund is None else fp.parse_decimal("--insurance-fund", fund,
                                                                                   fp.EQUITY_SCALE))
     click.echo(f"{plan.manifest.accounts} accounts in {len(plan.jobs)} batches of {batch}: "
                f"{len(plan.done)} already proven", err=True)
-    run = run_solvency(plan, workers=workers, on_batch=lambda k, status: click.echo(f"batch {k}: {status}", err=True))
+    run = run_solvency(plan, workers=workers, ray_address=ray_address, on_batch=lambda k, status: click.echo(f"batch {k}: {status}", err=True))
     if run.failed:
         raise ProverError(f"{len(run.failed)} batches failed (rerun to resume): "
                           + "; ".join(f"batch {k}: {why}" for k, why in sorted(run.failed.items())))
