@@ -139,10 +139,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def ray_head() -> Iterator[str]:
+def ray_head(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A Ray head on 127.0.0.1 (2 CPUs, no dashboard), stopped by its pid afterwards. Its workers
-    import this checkout (PYTHONPATH), whatever else is installed."""
+    import this checkout (PYTHONPATH), whatever else is installed. Token authentication is off on
+    both sides: with RAY_AUTH_MODE unset, Ray turns it on whenever ``~/.ray/auth_token`` exists
+    (a ``ray.init()`` of a local cluster writes one), and a head and a driver that read different
+    tokens refuse each other."""
     pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="zkray", dir="/tmp")  # Ray's socket paths must stay short
     log = Path(temp) / "head.log"
