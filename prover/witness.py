@@ -213,7 +213,8 @@ class _Instance:
 
     def __exit__(self, *exc: object) -> None:
         """Free the store (instance, linear memory, host functions) now: the host functions are
-        bound methods of this object, a reference cycle only the garbage collector would break."""
+        bound methods of this object, a cycle through wasmtime's C side that even ``gc.collect()``
+        does not free (measured: each leaked instance kept ~4 GiB of address space)."""
         self._store.close()
 
     def call(self, export: str, *args: int) -> int:
