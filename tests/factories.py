@@ -13,8 +13,10 @@ from zkmargin.models import (Account, Allocation, Balance, CollateralAsset, Grou
 
 
 def synthetic_snapshot(*, seed: int = 1, instruments: int = 20, groups: int = 3, scenarios: int = 16,
-                       assets: int = 3, magnitude: int = 10**10, epoch: int = 7) -> RiskSnapshot:
-    """A valid snapshot with random risk arrays of the given magnitude (PRICE_SCALE)."""
+                       assets: int = 3, magnitude: int = 10**10, epoch: int = 7,
+                       naked_keys: bool = False) -> RiskSnapshot:
+    """A valid snapshot with random risk arrays of the given magnitude (PRICE_SCALE). With
+    ``naked_keys``, options get net-naked-short keys (:func:`with_naked_keys`)."""
     rng = random.Random(seed)
     kinds = list(Kind)
     ins = []
@@ -37,8 +39,25 @@ def synthetic_snapshot(*, seed: int = 1, instruments: int = 20, groups: int = 3,
         venue="test", epoch=epoch,
         scenarios=[Scenario(label=f"s{i}", price_shock_bps=100 * i) for i in range(scenarios)],
         groups=[Group(id=g, underlying=f"U{g}") for g in range(1, groups + 1)],
-        instruments=ins, collateral=coll,
+        instruments=with_naked_keys(ins) if naked_keys else ins, collateral=coll,
         params=MarginParams(mm_factor_bps=8000, contingency_bps=100, short_option_min_bps=1000))
+
+
+def with_naked_keys(instruments: list[Instrument]) -> list[Instrument]:
+    """Options keyed by (group, position // 10 in the list), every third block of ten left unkeyed:
+    a key holds one or two calls and puts (the second takes the first's add-on), so books mix keys
+    shared by two slots, keys of one slot and unkeyed options."""
+    first: dict[tuple[int, int], Instrument] = {}
+    out = []
+    for k, ins in enumerate(instruments):
+        if ins.kind in (Kind.CALL, Kind.PUT) and (k // 10) % 3 != 2:
+            head = first.get((ins.group, k // 10))
+            if head is None:
+                ins = first[(ins.group, k // 10)] = ins.model_copy(update={"naked_key": len(first) + 1})
+            else:
+                ins = ins.model_copy(update={"naked_key": head.naked_key, "addon": head.addon})
+        out.append(ins)
+    return out
 
 
 def random_account(snapshot: RiskSnapshot, rng: random.Random, *, positions: int, max_groups: int,
@@ -115,7 +134,7 @@ def snapshots(*, max_instruments: int = 24, max_scenarios: int = 20) -> st.Searc
     """Synthetic snapshots of random shape whose risk arrays and marks reach up to the bounds."""
     return st.builds(synthetic_snapshot, seed=st.integers(0, 2**32), instruments=st.integers(1, max_instruments),
                      groups=st.integers(1, 4), scenarios=st.integers(1, max_scenarios), assets=st.integers(1, 4),
-                     magnitude=st.sampled_from([10, 10**6, 10**10, 2**47]))
+                     magnitude=st.sampled_from([10, 10**6, 10**10, 2**47]), naked_keys=st.booleans())
 
 
 def accounts(snapshot: RiskSnapshot, *, max_positions: int = 8, max_groups: int = fp.MAX_GROUPS,

@@ -33,6 +33,7 @@ class Slot:
     risk: tuple[int, ...]  # PRICE_SCALE per contract, one per scenario
     alloc_asset: int = 0   # isolated model: asset index of the allocated collateral
     alloc_amount: int = 0  # isolated model: allocated amount, AMOUNT_SCALE
+    naked_key: int = 0     # net-naked-short key of the instrument (0: add-on on |q|), see terms.slot_addons
 
     @property
     def long_loss(self) -> int:
@@ -126,7 +127,8 @@ def resolve(account: Account, snapshot: RiskSnapshot, profile: Profile | None = 
             raise InputError(f"allocation of position in instrument {ins.id}: the snapshot lists assets "
                              f"0..{len(snapshot.collateral) - 1}")
         slots.append(Slot(ins.id, pos.quantity, snapshot.leaf_index[ins.id], ins.group, ins.mark, ins.addon,
-                          ins.short_option_min, risk, alloc.asset if alloc else 0, alloc.amount if alloc else 0))
+                          ins.short_option_min, risk, alloc.asset if alloc else 0, alloc.amount if alloc else 0,
+                          ins.naked_key))
     n_slots = profile.positions if profile is not None else len(slots)
     slots += [null_slot(n_s)] * (n_slots - len(slots))
 

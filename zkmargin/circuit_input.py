@@ -58,6 +58,7 @@ def book_inputs(book: Book, commitment: SnapshotCommitment) -> dict[str, Signal]
         "leaf_som": [s.som for s in book.slots],
         "leaf_long_loss": [s.long_loss for s in book.slots],
         "leaf_short_loss": [s.short_loss for s in book.slots],
+        "leaf_naked_key": [s.naked_key for s in book.slots],
         "leaf_risk": [[to_field(r) for r in s.risk] for s in book.slots],
         "leaf_index": [p.index for p in proofs],
         "leaf_siblings": [[list(level) for level in p.siblings] for p in proofs],
@@ -83,12 +84,14 @@ def hint_inputs(book: Book, result: Health) -> dict[str, Signal]:
             "group_sel": [_one_hot(g, len(book.group_ids)) for g in book.slot_group],
             "scan_loss": list(result.scan_loss),
             "group_req": list(result.group_req),
+            "naked_short": list(result.naked_short),
         }
     if isinstance(result, CrossResult):
         return {
             "threshold_bps": result.threshold_bps,
             "collateral_split": [list(x) for x in result.collateral_split],
             "position_req": list(result.position_req),
+            "naked_short": list(result.naked_short),
         }
     if isinstance(result, IsolatedResult):
         return {

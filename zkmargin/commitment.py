@@ -1,6 +1,6 @@
 """The snapshot root (spec of ``SnapshotRoot`` and the instrument leaves in the circuit).
 
-* ``leaf(instrument)      = H(id, group, mark, addon, som, long_loss, short_loss, risk[0..S-1])``
+* ``leaf(instrument)      = H(id, group, mark, addon, som, long_loss, short_loss, naked_key, risk[0..S-1])``
   (risk signed-encoded; long_loss / short_loss derived from the risk array, see ``book.Slot``)
 * leaf 0 is the null instrument (all zeros), leaves 1.. are the instruments sorted by id
 * ``collateral_hash       = H(for each asset k < K: price, tier_from[T], hc_mm[T], hc_im[T])``
@@ -30,7 +30,7 @@ from zkmargin.profiles import Profile
 def leaf_fields(slot: Slot) -> list[int]:
     """The field elements hashed into an instrument's leaf."""
     return [slot.instrument, slot.group, slot.mark, slot.addon, slot.som, slot.long_loss, slot.short_loss,
-            *map(to_field, slot.risk)]
+            slot.naked_key, *map(to_field, slot.risk)]
 
 
 def leaf_hash(slot: Slot) -> int:
@@ -70,7 +70,8 @@ class SnapshotCommitment:
         leaves = [leaf_hash(null_slot(s))]
         for ins in self.snapshot.leaf_order:
             risk = tuple(ins.risk) + (0,) * (s - len(ins.risk))
-            leaves.append(leaf_hash(Slot(ins.id, 0, 0, ins.group, ins.mark, ins.addon, ins.short_option_min, risk)))
+            leaves.append(leaf_hash(Slot(ins.id, 0, 0, ins.group, ins.mark, ins.addon, ins.short_option_min, risk,
+                                         naked_key=ins.naked_key)))
         return MerkleTree(leaves, self.profile.depth)
 
     @cached_property

@@ -3,7 +3,8 @@
 Each position carries its own collateral (``Position.allocation``: one asset, an amount) and must
 meet its own MM with it: ``10000 * equity_i >= MM_i * threshold_bps`` for every slot, where
 ``equity_i`` is the allocation after MM haircuts (its own tiers, as a sub-account) plus the
-position's mark value, and ``MM_i = (standalone requirement_i + add-on_i) * mm_factor_bps``.
+position's mark value, and ``MM_i = (standalone requirement_i + add-on_i) * mm_factor_bps`` (a keyed option's add-on is
+on its short quantity only: ``terms.own_addon``).
 Collateral not allocated to any position counts for nothing. The account-level figures are sums;
 ``health`` is the weakest slot's.
 
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 
 from zkmargin import fixedpoint as fp
 from zkmargin.book import Book
-from zkmargin.terms import FULL_HEALTH_BPS, Health, collateral_split, collateral_value, health, standalone_requirement
+from zkmargin.terms import (FULL_HEALTH_BPS, Health, collateral_split, collateral_value, health, own_addon,
+                            standalone_requirement)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def isolated_margin(book: Book, threshold_bps: int = FULL_HEALTH_BPS) -> Isolate
     position_value = tuple(s.qty * s.mark for s in book.slots)
     slot_equity = tuple(v + fp.BPS * p for v, p in zip(value, position_value))
     alone = [standalone_requirement(s) for s in book.slots]
-    addon = tuple(abs(s.qty) * s.addon for s in book.slots)
+    addon = tuple(map(own_addon, book.slots))
     slot_im = tuple(x.req + a for x, a in zip(alone, addon))
     slot_mm = tuple(i * book.mm_factor_bps for i in slot_im)
     slot_health = tuple(health(e, m, threshold_bps) for e, m in zip(slot_equity, slot_mm))

@@ -12,11 +12,12 @@ Every number is an exact decimal string (``"0.045"``), never a TOML/JSON float: 
 are computed at float precision from these exact values and rounded once, so a shock of 4.5 % or
 a weight of 0.0545... is no longer forced onto whole basis points.
 
-Rules that act on the whole portfolio rather than on one instrument's risk array (Derive's
-static discount on the net value of an expiry and its add-on on net naked shorts, Deribit's
-extended-table dampener, delta and roll shocks, SPAN's spread credits) are recorded in
-``portfolio_rules`` with their published parameters, but the snapshot and the circuit do not
-carry them yet: :func:`Methodology.pending_rules` names them and the CLI says so on every build
+Rules that act on the whole portfolio rather than on one instrument's risk array are recorded in
+``portfolio_rules`` with their published parameters. The add-on on net naked shorts
+(``net_naked_short_addon``, Derive) is applied: the builder gives the options of one strike a
+shared key and the circuit nets them (``NakedAddons``). The others (Derive's static discount,
+Deribit's extended-table dampener, delta and roll shocks, SPAN's spread credits) are not carried
+yet: :func:`Methodology.pending_rules` names them and the CLI says so on every build
 (``docs/methodologies.md``, "Portfolio-level rules").
 
 Presets ship as package data (``zkmargin/data/methodologies/<name>.toml``): ``span16`` (the
@@ -153,6 +154,9 @@ class AddOns(StrictModel):
     short_option_min_rate: Share | None = None
 
 
+#: Portfolio-level rules the snapshot and the circuit carry.
+APPLIED_RULES = frozenset({"net_naked_short_addon"})
+
 PortfolioRuleName = Literal["static_discount", "net_naked_short_addon", "tail_dampener", "delta_shock", "roll_shock",
                             "basis_contingency", "skew_shock", "spread_credits"]
 
@@ -218,9 +222,13 @@ class Methodology(StrictModel):
                                      cap_at_scan=edge if self.tail_linear_cap else None))
         return tuple(out)
 
+    def applies(self, rule: str) -> bool:
+        """Does the methodology list the portfolio-level ``rule``?"""
+        return any(r.rule == rule for r in self.portfolio_rules)
+
     def pending_rules(self) -> list[str]:
         """Names of the portfolio-level rules that the snapshot and the circuit do not carry yet."""
-        return [r.rule for r in self.portfolio_rules]
+        return [r.rule for r in self.portfolio_rules if r.rule not in APPLIED_RULES]
 
 
 @dataclass(frozen=True)

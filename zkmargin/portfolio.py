@@ -11,7 +11,9 @@ padded books). Formulas, with ``q`` a quantity (QTY_SCALE) and per-contract term
 * scanning loss        ``L_g = max(0, max_s -pnl_gs)``                                (VALUE)
 * short-option min.    ``som_g = sum_{i in g} max(0, -q_i) * som_i``                  (VALUE)
 * group requirement    ``req_g = max(L_g, som_g)``                                    (VALUE)
-* add-ons              ``addon_i = |q_i| * addon_i``                                  (VALUE)
+* add-ons              ``addon_i = |q_i| * addon_i``; for options sharing a net-naked-short
+                       key, ``max(0, -sum_key q) * addon`` on the key's first slot, 0 on the
+                       others (``terms.slot_addons``)                                 (VALUE)
 * IM                   ``IM = sum_g req_g + sum_i addon_i``                           (VALUE)
 * MM                   ``MM = IM * mm_factor_bps``                                    (EQUITY)
 * health              ``H = 10000 * E - MM * threshold_bps``; healthy iff ``H >= 0``  (EQUITY*BPS)

@@ -107,6 +107,16 @@ def _instrument(ins: MarketInstrument, spot: Decimal, risk: Sequence[int], mark:
         risk=list(risk))
 
 
+def _naked_keys(instruments: list[Instrument]) -> list[Instrument]:
+    """The ``net_naked_short_addon`` rule: options of one (group, expiry, strike), calls and puts
+    together, share a net-naked-short key, numbered 1, 2, ... in that order; other instruments keep 0.
+    Every option of a key must have the same add-on (the snapshot validator refuses others)."""
+    strikes = sorted({(i.group, i.expiry or "", i.strike or 0) for i in instruments if i.kind in OPTION_KINDS})
+    key = {s: k + 1 for k, s in enumerate(strikes)}
+    return [i.model_copy(update={"naked_key": key[(i.group, i.expiry or "", i.strike or 0)]})
+            if i.kind in OPTION_KINDS else i for i in instruments]
+
+
 def _collateral(c: CollateralQuote) -> CollateralAsset:
     name = f"collateral {c.symbol} (index {c.index})"
     price = fp.parse_decimal(f"{name} price", str(c.price), fp.PRICE_SCALE, "floor")
@@ -125,7 +135,8 @@ def build_snapshot(market: Market, methodology: Methodology | str) -> RiskSnapsh
 
     ``methodology``: a :class:`~zkmargin.methodology.Methodology`, or a preset name (``span16``,
     ``span``, ``deribit``, ``derive-pmrm2``) or methodology file for
-    :func:`~zkmargin.methodology.load_methodology`. Its portfolio-level rules are not applied
+    :func:`~zkmargin.methodology.load_methodology`. Of its portfolio-level rules, the
+    net-naked-short add-on is applied (each option's ``naked_key``); the others are not
     (:meth:`~zkmargin.methodology.Methodology.pending_rules`). Raises
     :class:`~zkmargin.errors.BoundError` for a value outside its bound and
     :class:`~zkmargin.errors.InputError` for an unusable market or methodology.
@@ -142,6 +153,8 @@ def build_snapshot(market: Market, methodology: Methodology | str) -> RiskSnapsh
         params = rates.params()
         instruments = [_instrument(ins, spot[ins.group], risk[k], mark[k], scenarios, rates)
                        for k, ins in enumerate(market.instruments)]
+        if method.applies("net_naked_short_addon"):
+            instruments = _naked_keys(instruments)
         return RiskSnapshot(
             venue=market.venue, epoch=market.epoch, scenarios=scenarios,
             groups=[Group(id=u.id, underlying=u.name) for u in sorted(market.underlyings, key=lambda u: u.id)],

@@ -23,6 +23,10 @@ every product is formed from base ``2**24`` limbs held in int64 arrays:
 Comparisons (the worst scenario) run on carried limbs, lexicographically from the top limb, so
 they are exact; only reduced per-run and per-book values become Python ints (numpy object arrays),
 on which the last few sums and products (requirement, IM, MM, health) are computed.
+
+Add-ons netted per net-naked-short key (options only, few per book) are summed per book in
+Python ints with the scalar engine's own functions (``terms.slot_addons``); the packed add-on
+column carries the unkeyed slots' add-ons only.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from zkmargin import fixedpoint as fp
 from zkmargin.book import AssetTerms, Book
 from zkmargin.errors import BoundError
 from zkmargin.portfolio import FULL_HEALTH_BPS
+from zkmargin.terms import naked_shorts, slot_addons
 
 #: Bits per limb.
 LIMB_BITS = 24
@@ -201,7 +206,7 @@ class _Slots:
     runs: _Runs
     qty: IntArray    # (N,) QTY_SCALE
     mark: IntArray   # (N,) PRICE_SCALE
-    addon: IntArray  # (N,) PRICE_SCALE
+    addon: IntArray  # (N,) PRICE_SCALE, 0 for a slot with a net-naked-short key (see _keyed_addons)
     som: IntArray    # (N,) PRICE_SCALE
     risk: IntArray   # (S, N) PRICE_SCALE
 
@@ -225,11 +230,13 @@ def _pack_slots(books: Sequence[Book], columns: int) -> _Slots:
     # can neither raise a scanning loss nor be its worst scenario (a loss needs a negative P&L).
     table = table[:max(1, int(np.flatnonzero(table.any(axis=1)).max(initial=0)) + 1)]
     row = np.fromiter(map(row_of.__getitem__, risks), dtype=np.intp, count=len(slots))
+    addon = _column(slots, "addon")
+    _check("addon", addon, fp.ADDON)
+    unkeyed = _column(slots, "naked_key") == 0
     packed = _Slots(_Runs.of(key[order], len(books) * columns), qty[live][order], _column(slots, "mark")[order],
-                    _column(slots, "addon")[order], _column(slots, "som")[order], table[:, row[order]])
+                    (addon * unkeyed)[order], _column(slots, "som")[order], table[:, row[order]])
     _check("quantity", packed.qty, fp.QTY)
     _check("mark", packed.mark, fp.MARK)
-    _check("addon", packed.addon, fp.ADDON)
     _check("short_option_min", packed.som, fp.SOM)
     _check("risk", table, fp.RISK)
     return packed
@@ -285,6 +292,16 @@ def _debts(balances: Sequence[int], assets: Sequence[AssetTerms], of_book: IntAr
     return out
 
 
+def _keyed_addons(books: Sequence[Book]) -> ObjectArray:
+    """Per book, the add-ons of its slots with a net-naked-short key (VALUE_SCALE, Python ints)."""
+    out: ObjectArray = np.zeros(len(books), dtype=object)
+    for b, book in enumerate(books):
+        keyed = tuple(s for s in book.slots if s.naked_key)
+        if keyed:
+            out[b] = sum(slot_addons(keyed, naked_shorts(keyed)))
+    return out
+
+
 def _rows(values: Array, lengths: Sequence[int]) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(row[:n]) for row, n in zip(values.tolist(), lengths))
 
@@ -318,7 +335,7 @@ def portfolio_margin_batch(books: Sequence[Book], threshold_bps: int = FULL_HEAL
     worst_scenario = per_group(np.where(losing, worst, -1), -1)
     som = per_group(_to_int(runs.sums(_multiply(_split(np.maximum(-slots.qty, 0), 2), _split(slots.som, 2)))), 0)
     value = per_book(_multiply(q, _split(slots.mark, 2)))
-    addon = per_book(_multiply(_split(np.abs(slots.qty), 2), _split(slots.addon, 2)))
+    addon = per_book(_multiply(_split(np.abs(slots.qty), 2), _split(slots.addon, 2))) + _keyed_addons(books)
 
     coll_mm, coll_im = _collateral_values(books)
     equity = coll_mm + fp.BPS * value

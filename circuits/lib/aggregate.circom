@@ -171,3 +171,97 @@ template IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS, ASSET_BITS) {
         fits[k].in <== balance[k] - allocated;
     }
 }
+
+// NakedAddons(SLOTS, QTY_BITS): the add-ons of a pooled book, netted per net-naked-short key.
+// Spec: zkmargin.terms.naked_shorts, zkmargin.terms.slot_addons (portfolio and cross models).
+//   key[i], keyed[i], addon[i], gross[i]   leaf-bound, from PositionSlot (keyed = key != 0,
+//                                          gross = |q| * addon)
+//   qty[i]                                 range-checked by PositionSlot: |q| < 2**(QTY_BITS-1)
+//   short[i]                               prover hint: max(0, -net_i), where
+//                                          net_i = q_i + sum_{j > i, key_j = key_i != 0} q_j
+//   value[i]                               VALUE_SCALE: gross[i] for an unkeyed slot; for a keyed
+//                                          one first[i] * short[i] * addon[i], where first[i] = 1
+//                                          iff no earlier slot has its key (the key's net short is
+//                                          charged once, at its first slot's add-on; the snapshot
+//                                          validator makes every option of a key share its add-on)
+// Why the hint cannot help a cheater: |net_i| < SLOTS * 2**(QTY_BITS-1) <= 2**NET_BITS, and
+// short_i and short_i + net_i are both range-checked to NET_BITS (non-negative integers) with
+// short_i * (short_i + net_i) = 0, so either short_i = 0 and net_i >= 0, or short_i = -net_i and
+// net_i <= 0: short_i = max(0, -net_i), the only value with a witness. Keys and quantities are
+// bound by the leaves and the account leaf, so same[] and first[] are determined too.
+// Constraints: SLOTS * (SLOTS - 1) / 2 * 5 + SLOTS * (2 * (NET_BITS + 1) + 4).
+template NakedAddons(SLOTS, QTY_BITS) {
+    assert(SLOTS >= 1 && SLOTS <= 32);
+    var NET_BITS = QTY_BITS + 4;  // 32 slots of |q| < 2**(QTY_BITS - 1) sum below 2**(QTY_BITS + 4)
+    var PAIRS = SLOTS * (SLOTS - 1) \ 2;
+    signal input key[SLOTS];
+    signal input keyed[SLOTS];
+    signal input qty[SLOTS];
+    signal input addon[SLOTS];
+    signal input gross[SLOTS];
+    signal input short[SLOTS];
+    signal output value[SLOTS];
+
+    // pair p = (i, j), i < j: same[p] = 1 iff key_i = key_j != 0; shared[p] = same[p] * q_j
+    var pair[SLOTS][SLOTS];
+    var p = 0;
+    for (var i = 0; i < SLOTS; i++) {
+        for (var j = i + 1; j < SLOTS; j++) {
+            pair[i][j] = p;
+            p++;
+        }
+    }
+    component equal[PAIRS];
+    signal same[PAIRS];
+    signal shared[PAIRS];
+    // unseen[p] for p = (i, j): 1 iff slot j is keyed and none of slots 0..i shares its key
+    signal unseen[PAIRS];
+    signal first[SLOTS];
+    for (var i = 0; i < SLOTS; i++) {
+        for (var j = i + 1; j < SLOTS; j++) {
+            var q = pair[i][j];
+            equal[q] = IsEqual();
+            equal[q].in[0] <== key[i];
+            equal[q].in[1] <== key[j];
+            same[q] <== equal[q].out * keyed[i];
+            shared[q] <== same[q] * qty[j];
+        }
+    }
+    for (var j = 0; j < SLOTS; j++) {
+        for (var i = 0; i < j; i++) {
+            if (i == 0) {
+                unseen[pair[i][j]] <== keyed[j] * (1 - same[pair[i][j]]);
+            } else {
+                unseen[pair[i][j]] <== unseen[pair[i - 1][j]] * (1 - same[pair[i][j]]);
+            }
+        }
+        if (j == 0) {
+            first[j] <== keyed[j];
+        } else {
+            first[j] <== unseen[pair[j - 1][j]];
+        }
+    }
+
+    component short_range[SLOTS];
+    component long_range[SLOTS];
+    signal charged_qty[SLOTS];
+    signal charged[SLOTS];
+    signal keyed_gross[SLOTS];
+    for (var i = 0; i < SLOTS; i++) {
+        var net = qty[i];
+        for (var j = i + 1; j < SLOTS; j++) {
+            net += shared[pair[i][j]];
+        }
+        // short = max(0, -net): both non-negative, one of them 0
+        short_range[i] = RangeCheck(NET_BITS);
+        short_range[i].in <== short[i];
+        long_range[i] = RangeCheck(NET_BITS);
+        long_range[i].in <== short[i] + net;
+        short[i] * (short[i] + net) === 0;
+        // the key's net short, charged once at its first slot; an unkeyed slot keeps |q| * addon
+        charged_qty[i] <== first[i] * short[i];
+        charged[i] <== charged_qty[i] * addon[i];
+        keyed_gross[i] <== keyed[i] * gross[i];
+        value[i] <== gross[i] - keyed_gross[i] + charged[i];
+    }
+}

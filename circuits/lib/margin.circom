@@ -38,6 +38,7 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     signal input leaf_som[SLOTS];
     signal input leaf_long_loss[SLOTS];
     signal input leaf_short_loss[SLOTS];
+    signal input leaf_naked_key[SLOTS];
     signal input leaf_risk[SLOTS][SCENARIOS];
     signal input leaf_index[SLOTS];
     signal input leaf_siblings[SLOTS][DEPTH][3];
@@ -68,11 +69,11 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     // ---- positions: each leaf is in the instrument tree; per-slot values
     component slot[SLOTS];
     signal position_value[SLOTS];
-    signal addon_value[SLOTS];
+    signal gross_addon[SLOTS];
+    signal addon_value[SLOTS];  // the model's add-on per slot: NakedAddons or OwnAddon of gross_addon
     signal som_value[SLOTS];
     signal standalone_loss[SLOTS];
     var mtm = 0;
-    var addons = 0;
     for (var i = 0; i < SLOTS; i++) {
         slot[i] = PositionSlot(SCENARIOS, DEPTH, QTY_BITS());
         // instrument ids: 0 (null leaf) or a snapshot id < 2**ID_BITS, bound by the leaf hash
@@ -84,16 +85,16 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         slot[i].som <== leaf_som[i];
         slot[i].long_loss <== leaf_long_loss[i];
         slot[i].short_loss <== leaf_short_loss[i];
+        slot[i].naked_key <== leaf_naked_key[i];
         slot[i].risk <== leaf_risk[i];
         slot[i].index <== leaf_index[i];
         slot[i].siblings <== leaf_siblings[i];
         slot[i].root === instrument_root;
         position_value[i] <== slot[i].value;
-        addon_value[i] <== slot[i].addon_value;
+        gross_addon[i] <== slot[i].addon_value;
         som_value[i] <== slot[i].som_value;
         standalone_loss[i] <== slot[i].standalone_loss;
         mtm += position_value[i];
-        addons += addon_value[i];
     }
 
     // ---- balances: signed, 2**AMOUNT_BITS in magnitude (a debt is negative)
@@ -134,6 +135,9 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         own.loss <== standalone_loss;
         own.som <== som_value;
         own.req <== position_req;
+        for (var i = 0; i < SLOTS; i++) {
+            addon_value[i] <== OwnAddon()(gross_addon[i], slot[i].keyed, slot[i].short_qty, leaf_addon[i]);
+        }
 
         signal alloc_value[SLOTS] <== carried.value;
         signal slot_equity[SLOTS];
@@ -175,6 +179,23 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
             collateral += collateral_value[k];
         }
         signal equity <== collateral + 10000 * mtm;
+
+        // add-ons: options sharing a net-naked-short key are charged on their net short, once
+        signal input naked_short[SLOTS];
+        component naked = NakedAddons(SLOTS, QTY_BITS());
+        naked.key <== leaf_naked_key;
+        naked.qty <== qty;
+        naked.addon <== leaf_addon;
+        naked.gross <== gross_addon;
+        naked.short <== naked_short;
+        for (var i = 0; i < SLOTS; i++) {
+            naked.keyed[i] <== slot[i].keyed;
+        }
+        addon_value <== naked.value;
+        var addons = 0;
+        for (var i = 0; i < SLOTS; i++) {
+            addons += addon_value[i];
+        }
 
         signal requirement;
         if (MODEL == 0) {

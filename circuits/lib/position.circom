@@ -3,23 +3,26 @@ pragma circom 2.1.6;
 include "range.circom";
 include "hash.circom";
 include "merkle.circom";
+include "comparators.circom";
 
 // PositionSlot(SCENARIOS, DEPTH, QTY_BITS): one position, opened against the instrument tree.
 // Spec: zkmargin.commitment.leaf_hash, zkmargin.merkle, zkmargin.terms (per-slot terms).
 //   instrument, qty          account data (qty signed, range-checked to QTY_BITS)
-//   group, mark, addon, som, long_loss, short_loss, risk[s]   the instrument's leaf, hashed
-//                            with its id (long_loss / short_loss: worst loss of one long / short
-//                            contract over the scenarios, floored at 0, derived by the engine)
+//   group, mark, addon, som, long_loss, short_loss, naked_key, risk[s]   the instrument's leaf,
+//                            hashed with its id (long_loss / short_loss: worst loss of one long /
+//                            short contract over the scenarios, floored at 0, derived by the
+//                            engine; naked_key: the option's net-naked-short key, 0 for none)
 //   index, siblings[DEPTH][3]   4-ary Merkle path (prover-chosen, bound by the root)
 //   root                     the tree root this leaf opens to; caller constrains it
 //   code = instrument * 2**QTY_BITS + (qty mod 2**QTY_BITS), the slot's code in the account leaf
 //                            (zkmargin.account_tree.position_code)
 //   value = qty * mark, abs_qty = |qty|, short_qty = max(-qty, 0),
-//   addon_value = abs_qty * addon, som_value = short_qty * som,
+//   addon_value = abs_qty * addon (gross: NakedAddons / OwnAddon net it per key), som_value =
+//   short_qty * som, keyed = 1 iff naked_key != 0,
 //   standalone_loss = long_qty * long_loss + short_qty * short_loss      (VALUE_SCALE)
 // Leaf terms are not range-checked here: the leaf hash binds them to the venue's snapshot,
 // whose bounds the verifier validates before it accepts the snapshot root.
-// Constraints: HashVector(7 + SCENARIOS) + QuadMerkleRoot(DEPTH) + QTY_BITS + 7.
+// Constraints: HashVector(8 + SCENARIOS) + QuadMerkleRoot(DEPTH) + QTY_BITS + 9.
 template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     signal input instrument;
     signal input qty;
@@ -29,6 +32,7 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     signal input som;
     signal input long_loss;
     signal input short_loss;
+    signal input naked_key;
     signal input risk[SCENARIOS];
     signal input index;
     signal input siblings[DEPTH][3];
@@ -40,8 +44,9 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     signal output addon_value;
     signal output som_value;
     signal output standalone_loss;
+    signal output keyed;
 
-    component leaf = HashVector(7 + SCENARIOS);
+    component leaf = HashVector(8 + SCENARIOS);
     leaf.in[0] <== instrument;
     leaf.in[1] <== group;
     leaf.in[2] <== mark;
@@ -49,8 +54,9 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     leaf.in[4] <== som;
     leaf.in[5] <== long_loss;
     leaf.in[6] <== short_loss;
+    leaf.in[7] <== naked_key;
     for (var s = 0; s < SCENARIOS; s++) {
-        leaf.in[7 + s] <== risk[s];
+        leaf.in[8 + s] <== risk[s];
     }
     component path = QuadMerkleRoot(DEPTH);
     path.leaf <== leaf.out;
@@ -71,4 +77,22 @@ template PositionSlot(SCENARIOS, DEPTH, QTY_BITS) {
     // a position's own worst loss: q * long_loss when long, |q| * short_loss when short
     signal long_part <== (qty + short_qty) * long_loss;
     standalone_loss <== long_part + short_qty * short_loss;
+    signal unkeyed <== IsZero()(naked_key);
+    keyed <== 1 - unkeyed;
+}
+
+// OwnAddon(): a position's add-on on its own (isolated model). Spec: zkmargin.terms.own_addon.
+//   gross = abs_qty * addon, keyed, short_qty, addon   from PositionSlot (leaf-bound)
+//   value = gross for an unkeyed slot; short_qty * addon for a keyed option (its net short is
+//   its own short quantity: no other position shares its collateral)        VALUE_SCALE
+// Constraints: 2.
+template OwnAddon() {
+    signal input gross;
+    signal input keyed;
+    signal input short_qty;
+    signal input addon;
+    signal output value;
+
+    signal short_value <== short_qty * addon;
+    value <== gross + keyed * (short_value - gross);
 }

@@ -52,6 +52,7 @@ template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     signal input leaf_som[SLOTS];
     signal input leaf_long_loss[SLOTS];
     signal input leaf_short_loss[SLOTS];
+    signal input leaf_naked_key[SLOTS];
     signal input leaf_risk[SLOTS][SCENARIOS];
     signal input leaf_index[SLOTS];
     signal input leaf_siblings[SLOTS][DEPTH][3];
@@ -63,12 +64,12 @@ template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
 
     component slot[SLOTS];
     signal position_value[SLOTS];
-    signal addon_value[SLOTS];
+    signal gross_addon[SLOTS];
+    signal addon_value[SLOTS];  // the model's add-on per slot (NakedAddons or OwnAddon), as in Margin
     signal som_value[SLOTS];
     signal standalone_loss[SLOTS];
     component leaf_hash = AccountLeaf(SLOTS, ASSETS);
     var mtm = 0;
-    var addons = 0;
     for (var i = 0; i < SLOTS; i++) {
         slot[i] = PositionSlot(SCENARIOS, DEPTH, QTY_BITS());
         slot[i].instrument <== instrument[i];
@@ -79,17 +80,17 @@ template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         slot[i].som <== leaf_som[i];
         slot[i].long_loss <== leaf_long_loss[i];
         slot[i].short_loss <== leaf_short_loss[i];
+        slot[i].naked_key <== leaf_naked_key[i];
         slot[i].risk <== leaf_risk[i];
         slot[i].index <== leaf_index[i];
         slot[i].siblings <== leaf_siblings[i];
         slot[i].root === instrument_root;
         position_value[i] <== slot[i].value;
-        addon_value[i] <== slot[i].addon_value;
+        gross_addon[i] <== slot[i].addon_value;
         som_value[i] <== slot[i].som_value;
         standalone_loss[i] <== slot[i].standalone_loss;
         leaf_hash.position_code[i] <== slot[i].code;
         mtm += position_value[i];
-        addons += addon_value[i];
     }
 
     component canonical = CanonicalSlots(SLOTS);
@@ -131,6 +132,9 @@ template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         own.loss <== standalone_loss;
         own.som <== som_value;
         own.req <== position_req;
+        for (var i = 0; i < SLOTS; i++) {
+            addon_value[i] <== OwnAddon()(gross_addon[i], slot[i].keyed, slot[i].short_qty, leaf_addon[i]);
+        }
 
         component gap[SLOTS];
         signal margined[SLOTS + ASSETS];  // 1 while every position so far meets its MM and no debt
@@ -175,6 +179,22 @@ template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
             asset[k].tier_from <== tier_from[k];
             asset[k].haircut <== hc_mm[k];
             collateral += asset[k].value;
+        }
+
+        signal input naked_short[SLOTS];
+        component naked = NakedAddons(SLOTS, QTY_BITS());
+        naked.key <== leaf_naked_key;
+        naked.qty <== qty;
+        naked.addon <== leaf_addon;
+        naked.gross <== gross_addon;
+        naked.short <== naked_short;
+        for (var i = 0; i < SLOTS; i++) {
+            naked.keyed[i] <== slot[i].keyed;
+        }
+        addon_value <== naked.value;
+        var addons = 0;
+        for (var i = 0; i < SLOTS; i++) {
+            addons += addon_value[i];
         }
 
         signal requirement;
@@ -292,12 +312,14 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
     signal input leaf_som[BATCH][SLOTS];
     signal input leaf_long_loss[BATCH][SLOTS];
     signal input leaf_short_loss[BATCH][SLOTS];
+    signal input leaf_naked_key[BATCH][SLOTS];
     signal input leaf_risk[BATCH][SLOTS][SCENARIOS];
     signal input leaf_index[BATCH][SLOTS];
     signal input leaf_siblings[BATCH][SLOTS][DEPTH][3];
     // the model's hints and the allocations, per account (as in Margin)
     signal input allocation_hash[MODEL == 2 ? 0 : BATCH];
     signal input collateral_split[BATCH][MODEL == 2 ? 0 : ASSETS][TIERS];
+    signal input naked_short[BATCH][MODEL == 2 ? 0 : SLOTS];
     signal input group_id[BATCH][MODEL == 0 ? GROUPS : 0];
     signal input group_sel[BATCH][SLOTS][MODEL == 0 ? GROUPS : 0];
     signal input scan_loss[BATCH][MODEL == 0 ? GROUPS : 0];
@@ -356,6 +378,7 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
         account[j].leaf_som <== leaf_som[j];
         account[j].leaf_long_loss <== leaf_long_loss[j];
         account[j].leaf_short_loss <== leaf_short_loss[j];
+        account[j].leaf_naked_key <== leaf_naked_key[j];
         account[j].leaf_risk <== leaf_risk[j];
         account[j].leaf_index <== leaf_index[j];
         account[j].leaf_siblings <== leaf_siblings[j];
@@ -367,6 +390,7 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
         } else {
             account[j].allocation_hash <== allocation_hash[j];
             account[j].collateral_split <== collateral_split[j];
+            account[j].naked_short <== naked_short[j];
         }
         if (MODEL == 0) {
             account[j].group_id <== group_id[j];

@@ -84,7 +84,7 @@ BOUND_INPUTS = frozenset({
     "snapshot_root", "account_root", "holder", "threshold_bps",
     "salt", "instrument", "qty", "balance", "alloc_asset", "alloc_amount",
     "leaf_group", "leaf_mark", "leaf_addon", "leaf_som", "leaf_long_loss", "leaf_short_loss",
-    "leaf_risk", "leaf_index", "leaf_siblings",
+    "leaf_naked_key", "leaf_risk", "leaf_index", "leaf_siblings",
     "instrument_root", "asset_price", "tier_from", "hc_mm", "hc_im", "mm_factor_bps",
     "contingency_bps", "short_option_min_bps", "epoch",
 })
@@ -150,6 +150,7 @@ HINTS: dict[str, Hint] = {
                       bounds=_scan_bounds),
     "group_req": Hint("AtLeastBoth", ("below", "wrapped", "widest"), bounds=_group_req_bounds),
     "position_req": Hint("AtLeastBoth", ("below", "wrapped", "widest"), bounds=_position_req_bounds),
+    "naked_short": Hint("NakedAddons", ("below", "wrapped")),
     "allocation_hash": Hint("AccountLeaf", ("below",)),
     "account_index": Hint("QuadMerkleRoot", ("below", "wrapped")),
     "account_path": Hint("QuadMerkleRoot", ("below",)),

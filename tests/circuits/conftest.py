@@ -79,7 +79,7 @@ def prod_r1cs(prod: WarmWitness) -> R1cs:
 
 @pytest.fixture(scope="session")
 def snapshot() -> RiskSnapshot:
-    return synthetic_snapshot(instruments=40, groups=3, scenarios=16, assets=3)
+    return synthetic_snapshot(instruments=40, groups=3, scenarios=16, assets=3, naked_keys=True)
 
 
 @pytest.fixture(scope="session")

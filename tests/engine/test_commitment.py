@@ -52,9 +52,9 @@ def test_leaf_zero_is_the_null_instrument_and_risk_is_signed_encoded() -> None:
     assert COMMITTED.tree.levels[0][0] == leaf_hash(null_slot(SMALL.scenarios))
     slot = resolve(account_of({100: 1}), SNAPSHOT, SMALL).slots[0]
     fields = leaf_fields(slot)
-    assert fields[:7] == [slot.instrument, slot.group, slot.mark, slot.addon, slot.som,
-                          max(0, *(-r for r in slot.risk)), max(0, *slot.risk)]
-    assert fields[7:] == [r % R for r in slot.risk] and all(0 <= f < R for f in fields)
+    assert fields[:8] == [slot.instrument, slot.group, slot.mark, slot.addon, slot.som,
+                          max(0, *(-r for r in slot.risk)), max(0, *slot.risk), slot.naked_key]
+    assert fields[8:] == [r % R for r in slot.risk] and all(0 <= f < R for f in fields)
 
 
 @pytest.mark.parametrize(("edit", "value"), [("epoch", 8), ("risk", 12345), ("params", 7000), ("haircut", 600)])

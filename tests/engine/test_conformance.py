@@ -8,7 +8,8 @@ Sources (recorded per case):
   regular and tail scenario P&L and the MM are reproduced within 1e-6 relative. The static
   discount on an expiry's net value is a portfolio-level rule the snapshot does not carry yet
   (``docs/methodologies.md``): the test applies it on top of the snapshot's per-instrument risk
-  arrays, with the preset's published parameters, exactly as PMRMLib_2 does.
+  arrays, with the preset's published parameters, exactly as PMRMLib_2 does. The contingency on
+  net naked shorts is the engine's own (the snapshot's naked keys, netted as the circuit does).
 * ``span``: the SPAN futures risk array of L. McMillan, *Options as a Strategic Investment*,
   ch. 34 (S&P 500 future, $10,000 scan = 20 points at $500, extreme move $7,000), published
   rounded to $10.
@@ -37,11 +38,13 @@ import pytest
 from click.testing import CliRunner
 
 from zkmargin import fixedpoint as fp
+from zkmargin.book import resolve
 from zkmargin.cli import main
 from zkmargin.io import save_model
 from zkmargin.market import Market, format_utc_time
 from zkmargin.methodology import Methodology, load_methodology
-from zkmargin.models import Account
+from zkmargin.models import Account, RiskSnapshot
+from zkmargin.portfolio import portfolio_margin
 from zkmargin.riskarrays import instrument_terms, marks, scenario_pnl
 from zkmargin.scenarios import scenario_set
 from zkmargin.snapshot_builder import build_snapshot
@@ -135,12 +138,19 @@ def test_derive_pmrm2_reproduces_every_published_scenario_pnl(name: str) -> None
         assert mtm == pytest.approx(float(case["portfolio_mtm"]), rel=1e-9)
 
 
-def naked_shorts(case: dict[str, Any]) -> float:
-    """PMRMLib_2._addOptionContingency: per strike, shorts not covered by longs (calls and puts net)."""
-    by_strike: dict[str, float] = {}
-    for o in case.get("options", []):
-        by_strike[o["strike"]] = by_strike.get(o["strike"], 0.0) + float(o["amount"])
-    return sum(max(0.0, -q) for q in by_strike.values())
+def account(case: dict[str, Any]) -> Account:
+    """The case's positions (options at their published amounts, the perp) as an account."""
+    held = [{"instrument": k + 1, "quantity": o["amount"]} for k, o in enumerate(case.get("options", []))]
+    if "perps" in case:
+        held.append({"instrument": 99, "quantity": case["perps"]})
+    return Account.model_validate({"positions": held})
+
+
+def engine_contingency(case: dict[str, Any], snap: RiskSnapshot) -> float:
+    """MM contingencies as the engine (and the circuit) charge them, USD: mm_factor x the add-ons,
+    the options' netted per strike by the snapshot's naked keys (``net_naked_short_addon``)."""
+    result = portfolio_margin(resolve(account(case), snap))
+    return snap.params.mm_factor_bps / fp.BPS * sum(result.addon) / fp.VALUE_SCALE
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -150,22 +160,21 @@ def test_derive_pmrm2_reproduces_the_published_mm(name: str) -> None:
     market, method = derive_market(case), derive_method(case)
     snap = build_snapshot(market, method)
     ours, _ = methodology_pnl(case, method, market)
-    mm_factor = snap.params.mm_factor_bps / fp.BPS
-    perp = abs(positions(case).get(99, 0.0)) * snap.instruments_by_id[99].addon / fp.PRICE_SCALE if 99 in positions(
-        case) else 0.0
-    rule = next(r for r in method.portfolio_rules if r.rule == "net_naked_short_addon")
-    options = float(rule.params["mm_option_percent"]) * float(case["spot"]) * naked_shorts(case)
-    assert mm_factor * perp + options == pytest.approx(float(case["mm_contingency"]), rel=1e-6, abs=1e-9)
-    requirement = mm_factor * max(0.0, -float(ours.min())) + mm_factor * perp + options
+    contingency = engine_contingency(case, snap)
+    assert contingency == pytest.approx(float(case["mm_contingency"]), rel=1e-6, abs=1e-9)
+    requirement = snap.params.mm_factor_bps / fp.BPS * max(0.0, -float(ours.min())) + contingency
     assert requirement == pytest.approx(float(case["portfolio_mtm"]) - float(case["mm"]), rel=1e-6)
 
 
-def test_the_gross_option_addon_overcharges_a_call_spread_by_its_long_leg() -> None:
-    """Until the circuit nets naked shorts, every option leg pays the add-on (against the trader)."""
+def test_a_call_spread_pays_the_option_addon_on_its_short_leg_only() -> None:
+    """PMRMLib_2._addOptionContingency nets a strike's calls and puts; across strikes the long leg
+    of a spread does not cover the short one (the gross add-on of both legs is twice Derive's)."""
     case = CASES["otm_call_spread"]
     snap = build_snapshot(derive_market(case), "derive-pmrm2")
-    gross = sum(abs(q) * snap.instruments_by_id[i].addon for i, q in positions(case).items()) / fp.PRICE_SCALE
+    gross = sum(abs(p.quantity) * snap.instruments_by_id[p.instrument].addon
+                for p in account(case).positions) / fp.VALUE_SCALE
     assert snap.params.mm_factor_bps / fp.BPS * gross == pytest.approx(2 * float(case["mm_contingency"]), rel=1e-6)
+    assert engine_contingency(case, snap) == pytest.approx(float(case["mm_contingency"]), rel=1e-6)
 
 
 def test_the_snapshot_risk_arrays_carry_the_pricing_within_one_unit(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from zkmargin.methodology import (Methodology, TermScaling, load_methodology, pa
 from zkmargin.models import Account, RiskSnapshot
 from zkmargin.portfolio import portfolio_margin
 from zkmargin.riskarrays import greeks, instrument_terms
-from zkmargin.snapshot_builder import build_snapshot
+from zkmargin.snapshot_builder import build_snapshot, load_market
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DAY = 86_400
@@ -301,8 +301,7 @@ def test_snapshot_build_takes_a_methodology_file_and_names_the_pending_rules(tmp
                                "-o", str(tmp_path / "d.json")])
     assert out.exit_code == 0
     assert out.output.splitlines()[1] == ("note: portfolio-level rules not applied (no circuit support yet, "
-                                          "docs/methodologies.md): static_discount, net_naked_short_addon, "
-                                          "basis_contingency, skew_shock")
+                                          "docs/methodologies.md): static_discount, basis_contingency, skew_shock")
     out = runner.invoke(main, ["snapshot", "build", str(EXAMPLES / "market.json"), "--methodology", "nope",
                                "-o", str(tmp_path / "n.json")])
     assert out.exit_code == 2
@@ -314,3 +313,20 @@ def test_span16_reproduces_the_pinned_example_snapshot_byte_for_byte() -> None:
     market = Market.model_validate_json((EXAMPLES / "market.json").read_text())
     text = build_snapshot(market, "span16").model_dump_json(indent=2) + "\n"
     assert text == (EXAMPLES / "snapshot_span16.json").read_text()
+
+
+def test_the_net_naked_short_rule_keys_options_by_group_expiry_and_strike() -> None:
+    """derive-pmrm2 lists ``net_naked_short_addon``: calls and puts of one (group, expiry, strike)
+    share a key, other strikes and every non-option have none; deribit does not list it."""
+    market = load_market(EXAMPLES / "market.json")
+    derive = build_snapshot(market, "derive-pmrm2")
+    strikes: dict[tuple[int, str | None, int | None], set[int]] = {}
+    for ins in derive.instruments:
+        if ins.kind.value in ("call", "put"):
+            strikes.setdefault((ins.group, ins.expiry, ins.strike), set()).add(ins.naked_key)
+        else:
+            assert ins.naked_key == 0
+    assert all(len(keys) == 1 and 0 not in keys for keys in strikes.values())
+    assert len({k for keys in strikes.values() for k in keys}) == len(strikes)
+    assert any(len([i for i in derive.instruments if i.naked_key == k]) == 2 for k in range(1, len(strikes) + 1))
+    assert all(ins.naked_key == 0 for ins in build_snapshot(market, "deribit").instruments)

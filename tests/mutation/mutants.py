@@ -17,7 +17,10 @@ ISOLATED_AUDIT = ("audit", "--model", "isolated")
 REQUIREMENTS = ("tests/engine/test_requirements.py",)
 ENGINE = ("tests/engine/test_portfolio.py", "tests/engine/test_margin_models.py",
           "tests/engine/test_debts.py", "tests/engine/test_conformance.py",
-          "tests/engine/test_requirements.py")
+          "tests/engine/test_requirements.py", "tests/engine/test_naked.py")
+NAKED = ("tests/circuits/test_naked.py",)
+"""The net-naked-short add-on's hint (``NakedAddons.short``) and its first-slot flags: books of
+options sharing keys, witness against the engine, and the cheater's hints."""
 SHORTFALL = ("tests/circuits/test_shortfall.py",)
 """The solvency circuit's hint: a cheater's witness code for ``Shortfall.below``."""
 POLICY = ("tests/verifier/test_policy.py",)
@@ -84,6 +87,15 @@ CIRCUIT = [
     _circuit("account-root", "margin.circom", "    membership.out === account_root;\n", ""),
     _circuit("snapshot-root", "margin.circom", "    snapshot.out === snapshot_root;\n", ""),
     _circuit("instrument-root", "margin.circom", "        slot[i].root === instrument_root;\n", ""),
+    _circuit("naked-product", "aggregate.circom", "        short[i] * (short[i] + net) === 0;\n", "", NAKED),
+    _circuit("naked-short-range", "aggregate.circom", "        short_range[i].in <== short[i];\n",
+             "        short_range[i].in <== 0;\n", NAKED),
+    _circuit("naked-long-range", "aggregate.circom", "        long_range[i].in <== short[i] + net;\n",
+             "        long_range[i].in <== 0;\n", NAKED),
+    _circuit("naked-every-slot", "aggregate.circom", "        charged_qty[i] <== first[i] * short[i];\n",
+             "        charged_qty[i] <== keyed[i] * short[i];\n", NAKED),
+    _circuit("naked-unkeyed-pairs", "aggregate.circom", "            same[q] <== equal[q].out * keyed[i];\n",
+             "            same[q] <== equal[q].out;\n", NAKED),
     _circuit("shortfall-boolean", "solvency.circom", "    below * (1 - below) === 0;\n", "", SHORTFALL),
     _circuit("shortfall-side", "solvency.circom", "    side.in <== equity - mm + 2 * shortfall - below;\n",
              "    side.in <== 0;\n", SHORTFALL),
@@ -115,7 +127,11 @@ ENGINE_MUTANTS = [
     _engine("health-rounding", "terms.py", "return fp.BPS * equity - mm * threshold_bps",
             "return fp.BPS * equity - mm * threshold_bps + 1"),
     _engine("short-qty-sign", "terms.py", "short_qty\": tuple(max(-s.qty, 0)", "short_qty\": tuple(max(s.qty, 0)"),
-    _engine("addon-signed", "terms.py", "\"addon\": tuple(a * s.addon", "\"addon\": tuple(0 * s.addon"),
+    _engine("addon-signed", "terms.py", "            out.append(abs(s.qty) * s.addon)", "            out.append(s.qty * s.addon)"),
+    _engine("naked-unnetted", "terms.py", "        net = s.qty + sum(", "        net = s.qty + 0 * sum("),
+    _engine("naked-every-slot", "terms.py", "        elif s.naked_key in seen:\n", "        elif False:\n"),
+    _engine("naked-isolated-netted", "terms.py", "(max(-slot.qty, 0) if slot.naked_key else abs(slot.qty))",
+            "abs(slot.qty)"),
     _engine("standalone-som-ignored", "terms.py", "return Standalone(loss, som, max(loss, som))",
             "return Standalone(loss, som, loss)", REQUIREMENTS),
     _engine("standalone-loss-unfloored", "book.py", "        return max(0, *(-r for r in self.risk))",

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from zkmargin import fixedpoint as fp
-from zkmargin.models.types import (Addon, Amount, AssetPrice, Epoch, Haircut, Mark, MmFactor, NonZeroId,
+from zkmargin.models.types import (Addon, Amount, AssetPrice, Epoch, Haircut, Id, Mark, MmFactor, NonZeroId,
                                    Risk, Som, StrictModel)
 
 SNAPSHOT_SCHEMA_VERSION = 1
@@ -61,6 +61,9 @@ class Instrument(StrictModel):
     addon: Addon
     short_option_min: Som
     risk: list[Risk]
+    naked_key: Id = Field(default=0, exclude_if=lambda key: key == 0, description=(
+        "net-naked-short key: options sharing a non-zero key (one group, expiry and strike, calls and puts "
+        "together) are charged their add-on on the net short quantity only, once; 0: |q| x addon per position"))
 
 
 class HaircutTier(StrictModel):
@@ -132,6 +135,17 @@ class RiskSnapshot(StrictModel):
                 raise ValueError(f"instrument {ins.symbol}: unknown group {ins.group}")
             if len(ins.risk) != n:
                 raise ValueError(f"instrument {ins.symbol}: {len(ins.risk)} risk values for {n} scenarios")
+        keyed: dict[int, Instrument] = {}
+        for ins in self.instruments:
+            if ins.naked_key == 0:
+                continue
+            if ins.kind not in (Kind.CALL, Kind.PUT):
+                raise ValueError(f"instrument {ins.symbol}: naked_key {ins.naked_key} on a {ins.kind.value}; only "
+                                 "options are netted")
+            first = keyed.setdefault(ins.naked_key, ins)
+            if (first.group, first.addon) != (ins.group, ins.addon):
+                raise ValueError(f"instruments {first.symbol} and {ins.symbol}: naked_key {ins.naked_key} is shared, "
+                                 "so group and addon must be equal (the net short is charged one add-on)")
         if [c.index for c in self.collateral] != list(range(len(self.collateral))):
             raise ValueError("collateral indices must be 0, 1, 2, ... in order")
         return self
