@@ -162,14 +162,17 @@ def test_a_lowered_or_shifted_naked_short_has_no_witness(prod: WarmWitness, prod
 
 
 @pytest.mark.usefixtures("pooled")
+@pytest.mark.parametrize("claim", ["one", "minus_net"])
 def test_a_net_long_strike_cannot_claim_a_short(prod: WarmWitness, snapshot: RiskSnapshot,
-                                               make_case: MakeCase) -> None:
+                                               make_case: MakeCase, claim: str) -> None:
+    """A net long strike's hint is 0: neither a positive short nor ``-net`` (a field-negative
+    short that would zero ``short + net`` and charge a negative add-on) has a witness."""
     call, put = pair(snapshot)
     case = make_case(funded({call.id: 2 * C, put.id: -C}), 0)
     inputs = copy_inputs(case.inputs)
     first = next(i for i, s in enumerate(case.book.slots) if s.naked_key)
     assert inputs["naked_short"][first] == 0
-    inputs["naked_short"][first] = 1
+    inputs["naked_short"][first] = 1 if claim == "one" else (-C) % fp.R
     no_witness(prod, inputs)
 
 
