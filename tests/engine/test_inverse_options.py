@@ -23,7 +23,6 @@ import numpy as np
 import pytest
 
 from tests.engine.test_riskarrays import reference_black76
-from zkmargin.errors import InputError
 from zkmargin.io import parse_model
 from zkmargin.market import Market, format_utc_time
 from zkmargin.methodology import Methodology, PriceScan, ScenarioShape, SpanGrid, VolShock, \
@@ -151,14 +150,6 @@ def test_the_snapshot_carries_coin_settled_options_with_usd_addons() -> None:
         assert leaf.addon == math.ceil(Fraction("0.0025") * SPOT * Fraction(1, 2) * 10**6)
         assert leaf.short_option_min == math.ceil(Fraction("0.01") * SPOT * Fraction(1, 2) * 10**6)
     assert by_id[50].addon == math.ceil(Fraction("0.0025") * 10 * 10**6)  # an inverse future: rate x face
-
-
-def test_a_spot_position_cannot_be_inverse() -> None:
-    spot = {"id": 1, "symbol": "BTC-USD", "kind": "spot", "group": 1, "inverse": True, "settlement": "BTC"}
-    with pytest.raises(InputError, match="inverse .* a spot position is never inverse"):
-        make_market(dict(BASE, instruments=[spot]))
-    with pytest.raises(InputError, match="names its settlement asset"):
-        make_market(dict(BASE, instruments=[dict(OPTIONS[0], inverse=False)]))
 
 
 # ---- Greeks ----
