@@ -13,6 +13,9 @@ haircut is a decimal string parsed exactly into :class:`~decimal.Decimal` (float
 * a perp's ``mark_price``: USD per underlying unit, the perp's own mark (default: the spot);
 * coin-settled (``inverse``) futures and perps: ``multiplier`` is the contract's face in USD, the
   P&L is paid in the ``settlement`` collateral asset and valued at its price;
+* coin-settled (``inverse``) calls and puts, as Deribit lists them: ``multiplier`` stays the
+  underlying units per contract, the premium is in coins (the USD Black-76 premium divided by the
+  forward of the expiry), paid in the ``settlement`` collateral asset and valued at its price;
 * vols: annualised lognormal vols as fractions (``"0.55"`` = 55 %);
 * haircuts and margin rates: fractions (``"0.05"`` = 5 %); the builder converts them to basis
   points rounding UP, against the trader.
@@ -157,7 +160,8 @@ class MarketInstrument(StrictModel):
     expiry: UtcTime | None = Field(default=None, description="futures and options")
     vol: Positive | None = Field(default=None, description="implied vol (options); default: the smile")
     mark_price: Positive | None = Field(default=None, description="USD per underlying unit (perps); default: the spot")
-    inverse: bool = Field(default=False, description="coin-settled future or perp: multiplier = face in USD")
+    inverse: bool = Field(default=False, description="coin-settled: a future or perp of face multiplier USD, or an "
+                                                     "option premium in coins (multiplier: underlying units)")
     settlement: str | None = Field(default=None, description="collateral symbol an inverse contract settles in")
 
     @model_validator(mode="after")
@@ -169,8 +173,9 @@ class MarketInstrument(StrictModel):
             raise ValueError(f"instrument {self.symbol}: only options have a strike or vol")
         if self.mark_price is not None and self.kind is not Kind.PERP:
             raise ValueError(f"instrument {self.symbol}: only perps have a mark_price")
-        if self.inverse and self.kind not in (Kind.FUTURE, Kind.PERP):
-            raise ValueError(f"instrument {self.symbol}: only futures and perps can be inverse (coin-settled)")
+        if self.inverse and self.kind is Kind.SPOT:
+            raise ValueError(f"instrument {self.symbol}: inverse (coin-settled) is for futures, perps, calls and "
+                             "puts; a spot position is never inverse")
         if self.inverse != (self.settlement is not None):
             raise ValueError(f"instrument {self.symbol}: an inverse contract, and only one, names its settlement asset")
         dated = option or self.kind is Kind.FUTURE

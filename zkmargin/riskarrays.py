@@ -10,7 +10,12 @@ Pricing, per contract (the multiplier included), in USD:
   the spot) for perps, the forward of the expiry for dated futures; a move of the underlying by
   ``m`` moves it by ``ref * m``;
 * coin-settled (inverse) futures and perps of face ``N`` USD are worth ``N / ref`` coins: a long
-  gains ``N / ref * m / (1 + m)`` coins, valued at the settlement asset's (unshocked) USD price.
+  gains ``N / ref * m / (1 + m)`` coins, valued at the settlement asset's (unshocked) USD price;
+* coin-settled (inverse) options, Deribit's BTC and ETH options: the premium in coins per
+  underlying unit is the Black-76 premium divided by the forward of the expiry (Deribit's
+  ``underlying_price``), ``V(F) / F``, in a scenario ``V(F (1 + m), ...) / (F (1 + m))``: the
+  divisor is shocked with the forward; coins are valued at the settlement asset's (unshocked) USD
+  price, in the risk array and in the mark alike.
 
 Risk array entry ``(i, s)``: ``(value_i(shocked by s) - value_i(now)) * weight``, the shocks and
 weights of :class:`zkmargin.scenarios.ScenarioSet` (per group), the vol shocks of the methodology
@@ -125,6 +130,14 @@ class Terms:
         return self.ref[m], self.strike[m], self.years[m], self.vol[m], self.rate[m], self.is_call[m]
 
 
+def premium_value(premium: npt.ArrayLike, forward: npt.ArrayLike, coin: npt.ArrayLike,
+                  inverse: npt.ArrayLike) -> FloatArray:
+    """USD value of a Black-76 premium (USD per underlying unit), broadcast: the premium itself, or
+    for a coin-settled option its value in coins ``premium / forward`` at ``coin`` USD per coin."""
+    p = _floats(premium)
+    return np.where(inverse, p / _floats(forward) * _floats(coin), p)
+
+
 def seconds_to(market: Market, ins: MarketInstrument) -> int:
     """Whole seconds from the market's valuation instant to the instrument's expiry."""
     assert ins.expiry is not None
@@ -214,30 +227,34 @@ def scenario_pnl(terms: Terms, scenarios: ScenarioSet) -> FloatArray:
     if m.any():
         method = scenarios.methodology
         fwd, strike, years, vol, rate, call = terms.options
-        seconds = terms.seconds[m]
+        seconds, coin, inverse = terms.seconds[m], terms.coin[m][:, None], terms.is_inverse[m][:, None]
         move = np.array([[float(x) for x in row] for row, o in zip(moves, m) if o], dtype=np.float64)
         weight = np.array([[float(x) for x in row] for row, o in zip(weights, m) if o], dtype=np.float64)
         shocked_vols = np.array([[shocked_vol(method.vol, v, t, d) for d in scenarios.vol]
                                  for v, t in zip(vol, seconds)], dtype=np.float64).reshape(len(vol), n)
         later = np.maximum(years - float(method.lookahead_days) * 86_400 / YEAR_SECONDS, 0.0)
-        now = black76(fwd, strike, years, vol, rate, call)
-        shocked = black76(fwd[:, None] * (1 + move), strike[:, None], later[:, None], shocked_vols,
-                          rate[:, None], call[:, None])
-        pnl[m] = (shocked - now[:, None]) * terms.multiplier[m][:, None] * weight
+        shocked_fwd = fwd[:, None] * (1 + move)
+        now = premium_value(black76(fwd, strike, years, vol, rate, call)[:, None], fwd[:, None], coin, inverse)
+        shocked = premium_value(black76(shocked_fwd, strike[:, None], later[:, None], shocked_vols, rate[:, None],
+                                        call[:, None]), shocked_fwd, coin, inverse)
+        pnl[m] = (shocked - now) * terms.multiplier[m][:, None] * weight
     return pnl
 
 
 def marks(terms: Terms) -> FloatArray:
     """Mark value per contract, USD.
 
-    Options: Black-76 premium x multiplier. Spot: spot x multiplier. Futures and perps: 0, because
+    Options: Black-76 premium x multiplier (coin-settled: the premium in coins, ``V / F``, at the
+    settlement asset's USD price, :func:`premium_value`). Spot: spot x multiplier. Futures and perps: 0, because
     their variation margin is settled into the collateral balances every epoch, so the open
     position itself is worth nothing at the mark (a non-zero mark would count that P&L twice).
     """
     out = np.where(np.array([k is Kind.SPOT for k in terms.kinds], dtype=bool),
                    terms.spot * terms.multiplier, 0.0)
     if terms.is_option.any():
-        out[terms.is_option] = black76(*terms.options) * terms.multiplier[terms.is_option]
+        m = terms.is_option
+        out[m] = (premium_value(black76(*terms.options), terms.ref[m], terms.coin[m], terms.is_inverse[m])
+                  * terms.multiplier[m])
     return out
 
 
@@ -291,7 +308,11 @@ def greeks(market: Market) -> dict[int, Greeks]:
     Forwards move with the spot (``dF/dS = F/S``), so an option's spot delta is its Black-76
     forward delta times ``F/S`` and a future's delta is ``F/S`` per underlying unit. An inverse
     contract of face ``N`` (its multiplier) worth ``N / F`` coins at ``P`` USD each has delta
-    ``N P / (F S)`` and gamma ``-2 N P / (F S^2)``. Theta is Black-76's at a fixed forward,
+    ``N P / (F S)`` and gamma ``-2 N P / (F S^2)``. A coin-settled option worth ``P V / F`` USD
+    (``V`` its Black-76 premium) has forward delta ``P / F (dV/dF - V / F)`` (at ``P = F`` and no
+    rate: Deribit's coin delta ``N(d1) - V / F``), forward gamma ``P / F (d2V/dF2 - 2 (dV/dF - V/F) / F)``,
+    and vega and theta ``P / F`` times the USD option's; the coin price ``P`` is held, as in the risk
+    arrays. Theta is Black-76's at a fixed forward,
     ``r V - exp(-rT) F n(d1) vol / (2 sqrt(T))`` per year, over :data:`YEAR_DAYS`; linear
     instruments have none (their mark is not a premium).
     """
@@ -307,11 +328,17 @@ def greeks(market: Market) -> dict[int, Greeks]:
         df = np.exp(-rate * years)
         pdf = norm_pdf(d1)
         m = t.is_option
-        delta[m] = df * np.where(call, norm_cdf(d1), norm_cdf(d1) - 1.0) * dfds[m]
-        gamma[m] = df * pdf / (fwd * vol * np.sqrt(years)) * dfds[m] ** 2
-        vega[m] = df * fwd * pdf * np.sqrt(years) * VOL_POINT
         premium = black76(fwd, strike, years, vol, rate, call)
-        theta[m] = (rate * premium - df * fwd * pdf * vol / (2 * np.sqrt(years))) / YEAR_DAYS
+        fwd_delta = df * np.where(call, norm_cdf(d1), norm_cdf(d1) - 1.0)
+        fwd_gamma = df * pdf / (fwd * vol * np.sqrt(years))
+        # coin-settled: value P V(F) / F, so d/dF = P/F (dV/dF - V/F), d2/dF2 = P/F (d2V/dF2 - 2 (dV/dF - V/F) / F)
+        inverse = t.is_inverse[m]
+        scale = np.where(inverse, t.coin[m] / fwd, 1.0)
+        coin_delta = np.where(inverse, fwd_delta - premium / fwd, fwd_delta)
+        delta[m] = scale * coin_delta * dfds[m]
+        gamma[m] = scale * np.where(inverse, fwd_gamma - 2.0 * coin_delta / fwd, fwd_gamma) * dfds[m] ** 2
+        vega[m] = scale * df * fwd * pdf * np.sqrt(years) * VOL_POINT
+        theta[m] = scale * (rate * premium - df * fwd * pdf * vol / (2 * np.sqrt(years))) / YEAR_DAYS
     mult = t.multiplier
     return {i: Greeks(float(d), float(g), float(v), float(th))
             for i, d, g, v, th in zip(t.ids, delta * mult, gamma * mult, vega * mult, theta * mult)}

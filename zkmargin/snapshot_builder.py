@@ -10,11 +10,12 @@ risk[s]             floor        float P&L (:func:`zkmargin.riskarrays.scenario_
                                  rounds to a larger loss
 mark                half-even    float (:func:`zkmargin.riskarrays.marks`): signed exposure, no
                                  direction is against every trader (see ``quantize``)
-addon               ceil         exact: ``rate * spot * multiplier`` (inverse: ``rate * face``), the
+addon               ceil         exact: ``rate * spot * multiplier`` (inverse future or perp:
+                                 ``rate * face``; an inverse option as a USD one), the
                                  exact decimal rate of the instrument's kind (methodology ``addons``,
                                  else the market)
 short_option_min    ceil         exact: ``short_option_min_rate * spot * multiplier``
-                                 (calls and puts; 0 otherwise)
+                                 (calls and puts, inverse or not; 0 otherwise)
 strike              exact        decimal, refused beyond 6 decimals
 collateral price    floor        exact decimal
 haircut tiers       ceil (bps)   exact decimal fractions; tier starts floor (AMOUNT_SCALE)
@@ -92,10 +93,12 @@ def _instrument(ins: MarketInstrument, spot: Decimal, risk: Sequence[int], mark:
     name = f"instrument {ins.symbol} (id {ins.id})"
     for k, (r, s) in enumerate(zip(risk, scenarios)):
         fp.RISK.check(f"{name} risk[{k}] ({s.label})", r)
-    # an inverse contract's multiplier is its face in USD: that is its notional
-    notional_spot = Decimal(1) if ins.inverse else spot
+    # an inverse future's or perp's multiplier is its face in USD: that is its notional; an inverse
+    # option's multiplier is underlying units, as a USD option's, and its notional spot x multiplier
+    option = ins.kind in OPTION_KINDS
+    notional_spot = Decimal(1) if ins.inverse and not option else spot
     addon = _rate_of_notional(rates.contingency_by_kind[ins.kind], notional_spot, ins.multiplier)
-    som = _rate_of_notional(rates.short_option_min, spot, ins.multiplier) if ins.kind in OPTION_KINDS else 0
+    som = _rate_of_notional(rates.short_option_min, spot, ins.multiplier) if option else 0
     return Instrument(
         id=ins.id, symbol=ins.symbol, kind=ins.kind, group=ins.group,
         multiplier=format(ins.multiplier.normalize(), "f"),

@@ -152,7 +152,7 @@ def test_an_inverse_perp_pays_coins_valued_at_the_settlement_price() -> None:
 
 
 @pytest.mark.parametrize("edit, message", [
-    (dict(INVERSE_PERP, kind="spot"), "only futures and perps can be inverse"),
+    (dict(INVERSE_PERP, kind="spot"), "inverse .* a spot position is never inverse"),
     (dict(INVERSE_PERP, settlement=None), "an inverse contract, and only one, names its settlement asset"),
     (dict(INVERSE_PERP, settlement="DOGE"), "settlement asset DOGE is not a collateral asset"),
 ])
