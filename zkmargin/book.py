@@ -36,6 +36,13 @@ class Slot:
     naked_key: int = 0     # net-naked-short key of the instrument (0: add-on on |q|), see terms.slot_addons
 
     @property
+    def naked_code(self) -> int:
+        """The leaf's net-naked-short field: ``2**ID_BITS + naked_key`` for an option with a key,
+        else the instrument id (0 for the empty slot). Options of one key share it, every other
+        instrument has its own, and its top bit is the keyed flag the circuit reads."""
+        return (1 << fp.ID.bits) + self.naked_key if self.naked_key else self.instrument
+
+    @property
     def long_loss(self) -> int:
         """Worst loss of one long contract over the scenarios, floored at 0 (PRICE_SCALE)."""
         return max(0, *(-r for r in self.risk))

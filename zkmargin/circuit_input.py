@@ -58,7 +58,7 @@ def book_inputs(book: Book, commitment: SnapshotCommitment) -> dict[str, Signal]
         "leaf_som": [s.som for s in book.slots],
         "leaf_long_loss": [s.long_loss for s in book.slots],
         "leaf_short_loss": [s.short_loss for s in book.slots],
-        "leaf_naked_key": [s.naked_key for s in book.slots],
+        "leaf_naked_code": [s.naked_code for s in book.slots],
         "leaf_risk": [[to_field(r) for r in s.risk] for s in book.slots],
         "leaf_index": [p.index for p in proofs],
         "leaf_siblings": [[list(level) for level in p.siblings] for p in proofs],

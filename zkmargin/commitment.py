@@ -1,7 +1,8 @@
 """The snapshot root (spec of ``SnapshotRoot`` and the instrument leaves in the circuit).
 
-* ``leaf(instrument)      = H(id, group, mark, addon, som, long_loss, short_loss, naked_key, risk[0..S-1])``
-  (risk signed-encoded; long_loss / short_loss derived from the risk array, see ``book.Slot``)
+* ``leaf(instrument)      = H(id, group, mark, addon, som, long_loss, short_loss, naked_code, risk[0..S-1])``
+  (risk signed-encoded; long_loss / short_loss derived from the risk array, naked_code from the
+  net-naked-short key, see ``book.Slot``)
 * leaf 0 is the null instrument (all zeros), leaves 1.. are the instruments sorted by id
 * ``collateral_hash       = H(for each asset k < K: price, tier_from[T], hc_mm[T], hc_im[T])``
 * ``params_hash           = Poseidon(mm_factor_bps, contingency_bps, short_option_min_bps)``
@@ -30,7 +31,7 @@ from zkmargin.profiles import Profile
 def leaf_fields(slot: Slot) -> list[int]:
     """The field elements hashed into an instrument's leaf."""
     return [slot.instrument, slot.group, slot.mark, slot.addon, slot.som, slot.long_loss, slot.short_loss,
-            slot.naked_key, *map(to_field, slot.risk)]
+            slot.naked_code, *map(to_field, slot.risk)]
 
 
 def leaf_hash(slot: Slot) -> int:

@@ -1,5 +1,6 @@
 pragma circom 2.1.6;
 
+include "comparators.circom";
 include "range.circom";
 include "scenario_scan.circom";
 include "collateral.circom";
@@ -174,11 +175,13 @@ template IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS, ASSET_BITS) {
 
 // NakedAddons(SLOTS, QTY_BITS): the add-ons of a pooled book, netted per net-naked-short key.
 // Spec: zkmargin.terms.naked_shorts, zkmargin.terms.slot_addons (portfolio and cross models).
-//   key[i], keyed[i], addon[i], gross[i]   leaf-bound, from PositionSlot (keyed = key != 0,
-//                                          gross = |q| * addon)
+//   key[i], keyed[i], addon[i], gross[i]   leaf-bound, from PositionSlot: key is the leaf's
+//                                          naked_code (2**ID_BITS + the key for a keyed option,
+//                                          else the instrument id, 0 for an empty slot), keyed its
+//                                          top bit, gross = |q| * addon
 //   qty[i]                                 range-checked by PositionSlot: |q| < 2**(QTY_BITS-1)
 //   short[i]                               prover hint: max(0, -net_i), where
-//                                          net_i = q_i + sum_{j > i, key_j = key_i != 0} q_j
+//                                          net_i = q_i + sum_{j > i, key_j = key_i, keyed_i} q_j
 //   value[i]                               VALUE_SCALE: gross[i] for an unkeyed slot; for a keyed
 //                                          one first[i] * short[i] * addon[i], where first[i] = 1
 //                                          iff no earlier slot has its key (the key's net short is
@@ -202,7 +205,9 @@ template NakedAddons(SLOTS, QTY_BITS) {
     signal input short[SLOTS];
     signal output value[SLOTS];
 
-    // pair p = (i, j), i < j: same[p] = 1 iff key_i = key_j != 0; shared[p] = same[p] * q_j
+    // pair p = (i, j), i < j: same[p] = 1 iff both hold one key (equal codes, keyed);
+    // shared[p] = same[p] * q_j. Codes of different instruments differ unless they share a key,
+    // so in a book with every slot filled no IsEqual helper is left free.
     var pair[SLOTS][SLOTS];
     var p = 0;
     for (var i = 0; i < SLOTS; i++) {

@@ -38,7 +38,7 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     signal input leaf_som[SLOTS];
     signal input leaf_long_loss[SLOTS];
     signal input leaf_short_loss[SLOTS];
-    signal input leaf_naked_key[SLOTS];
+    signal input leaf_naked_code[SLOTS];
     signal input leaf_risk[SLOTS][SCENARIOS];
     signal input leaf_index[SLOTS];
     signal input leaf_siblings[SLOTS][DEPTH][3];
@@ -85,7 +85,7 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         slot[i].som <== leaf_som[i];
         slot[i].long_loss <== leaf_long_loss[i];
         slot[i].short_loss <== leaf_short_loss[i];
-        slot[i].naked_key <== leaf_naked_key[i];
+        slot[i].naked_code <== leaf_naked_code[i];
         slot[i].risk <== leaf_risk[i];
         slot[i].index <== leaf_index[i];
         slot[i].siblings <== leaf_siblings[i];
@@ -183,7 +183,7 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         // add-ons: options sharing a net-naked-short key are charged on their net short, once
         signal input naked_short[SLOTS];
         component naked = NakedAddons(SLOTS, QTY_BITS());
-        naked.key <== leaf_naked_key;
+        naked.key <== leaf_naked_code;
         naked.qty <== qty;
         naked.addon <== leaf_addon;
         naked.gross <== gross_addon;

@@ -52,7 +52,7 @@ template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
     signal input leaf_som[SLOTS];
     signal input leaf_long_loss[SLOTS];
     signal input leaf_short_loss[SLOTS];
-    signal input leaf_naked_key[SLOTS];
+    signal input leaf_naked_code[SLOTS];
     signal input leaf_risk[SLOTS][SCENARIOS];
     signal input leaf_index[SLOTS];
     signal input leaf_siblings[SLOTS][DEPTH][3];
@@ -80,7 +80,7 @@ template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         slot[i].som <== leaf_som[i];
         slot[i].long_loss <== leaf_long_loss[i];
         slot[i].short_loss <== leaf_short_loss[i];
-        slot[i].naked_key <== leaf_naked_key[i];
+        slot[i].naked_code <== leaf_naked_code[i];
         slot[i].risk <== leaf_risk[i];
         slot[i].index <== leaf_index[i];
         slot[i].siblings <== leaf_siblings[i];
@@ -183,7 +183,7 @@ template AccountMargin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
 
         signal input naked_short[SLOTS];
         component naked = NakedAddons(SLOTS, QTY_BITS());
-        naked.key <== leaf_naked_key;
+        naked.key <== leaf_naked_code;
         naked.qty <== qty;
         naked.addon <== leaf_addon;
         naked.gross <== gross_addon;
@@ -312,7 +312,7 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
     signal input leaf_som[BATCH][SLOTS];
     signal input leaf_long_loss[BATCH][SLOTS];
     signal input leaf_short_loss[BATCH][SLOTS];
-    signal input leaf_naked_key[BATCH][SLOTS];
+    signal input leaf_naked_code[BATCH][SLOTS];
     signal input leaf_risk[BATCH][SLOTS][SCENARIOS];
     signal input leaf_index[BATCH][SLOTS];
     signal input leaf_siblings[BATCH][SLOTS][DEPTH][3];
@@ -378,7 +378,7 @@ template SolvencyBatch(MODEL, BATCH, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TI
         account[j].leaf_som <== leaf_som[j];
         account[j].leaf_long_loss <== leaf_long_loss[j];
         account[j].leaf_short_loss <== leaf_short_loss[j];
-        account[j].leaf_naked_key <== leaf_naked_key[j];
+        account[j].leaf_naked_code <== leaf_naked_code[j];
         account[j].leaf_risk <== leaf_risk[j];
         account[j].leaf_index <== leaf_index[j];
         account[j].leaf_siblings <== leaf_siblings[j];

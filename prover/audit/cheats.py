@@ -84,7 +84,7 @@ BOUND_INPUTS = frozenset({
     "snapshot_root", "account_root", "holder", "threshold_bps",
     "salt", "instrument", "qty", "balance", "alloc_asset", "alloc_amount",
     "leaf_group", "leaf_mark", "leaf_addon", "leaf_som", "leaf_long_loss", "leaf_short_loss",
-    "leaf_naked_key", "leaf_risk", "leaf_index", "leaf_siblings",
+    "leaf_naked_code", "leaf_risk", "leaf_index", "leaf_siblings",
     "instrument_root", "asset_price", "tier_from", "hc_mm", "hc_im", "mm_factor_bps",
     "contingency_bps", "short_option_min_bps", "epoch",
 })

@@ -184,14 +184,17 @@ def test_a_short_option_cannot_borrow_another_strikes_key(prod: WarmWitness, sna
     long_key, short_key = [v[0] for v in options.values() if v[0].group == 1][:2]
     case = make_case(funded({long_key.id: 4 * C, short_key.id: -4 * C}), 0)
     inputs = copy_inputs(case.inputs)
-    slot = next(i for i, s in enumerate(case.book.slots) if s.instrument == short_key.id)
-    inputs["leaf_naked_key"][slot] = long_key.naked_key
+    slots = {s.instrument: i for i, s in enumerate(case.book.slots)}
+    inputs["leaf_naked_code"][slots[short_key.id]] = inputs["leaf_naked_code"][slots[long_key.id]]
     no_witness(prod, inputs)
 
 
-def test_a_keyed_option_cannot_drop_its_key(prod: WarmWitness, snapshot: RiskSnapshot, make_case: MakeCase) -> None:
+@pytest.mark.parametrize("code", ["own id", "zero"])
+def test_a_keyed_option_cannot_drop_its_key(prod: WarmWitness, snapshot: RiskSnapshot, make_case: MakeCase,
+                                            code: str) -> None:
+    """A keyed option posing as unkeyed (its code set to its instrument id, or 0) breaks its leaf."""
     case = short_case(snapshot, make_case)
     inputs = copy_inputs(case.inputs)
     slot = next(i for i, s in enumerate(case.book.slots) if s.naked_key)
-    inputs["leaf_naked_key"][slot] = 0
+    inputs["leaf_naked_code"][slot] = case.book.slots[slot].instrument if code == "own id" else 0
     no_witness(prod, inputs)

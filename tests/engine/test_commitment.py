@@ -53,7 +53,7 @@ def test_leaf_zero_is_the_null_instrument_and_risk_is_signed_encoded() -> None:
     slot = resolve(account_of({100: 1}), SNAPSHOT, SMALL).slots[0]
     fields = leaf_fields(slot)
     assert fields[:8] == [slot.instrument, slot.group, slot.mark, slot.addon, slot.som,
-                          max(0, *(-r for r in slot.risk)), max(0, *slot.risk), slot.naked_key]
+                          max(0, *(-r for r in slot.risk)), max(0, *slot.risk), slot.naked_code]
     assert fields[8:] == [r % R for r in slot.risk] and all(0 <= f < R for f in fields)
 
 
