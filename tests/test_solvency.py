@@ -125,9 +125,9 @@ def chain(venue: Venue, solvency_keys: KeySet, tmp_path_factory: pytest.TempPath
 
 
 def test_the_batch_circuit_s_constraint_count_is_pinned(solvency_keys: KeySet) -> None:
-    # docs/solvency.md: 3,060 per batch + 19,296 per account; B = 4 (80,244) fits 2**17
+    # docs/solvency.md: 3,060 per batch + 19,290 per account; B = 4 (80,220) fits 2**17
     build = SolvencyCircuit.sized("portfolio", "small", 2).build()
-    assert (build.n_constraints, build.n_public) == (41_652, 4)
+    assert (build.n_constraints, build.n_public) == (41_640, 4)
 
 
 def verify_cli(folder: Path, venue: Venue, *extra: str) -> tuple[int, str]:

@@ -63,7 +63,7 @@ def witness(circuit: SolvencyCircuit) -> WarmWitness:
 
 
 def test_the_isolated_batch_circuit_s_constraint_count_is_pinned(witness: WarmWitness) -> None:
-    # docs/solvency.md: 37,280 at B = 2 (portfolio: 41,652): fits 2**16
+    # docs/solvency.md: 37,280 at B = 2 (portfolio: 41,640): fits 2**16
     assert (witness.build.n_constraints, witness.build.n_public) == (37_280, 4)
 
 

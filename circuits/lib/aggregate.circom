@@ -192,7 +192,7 @@ template IsolatedCollateral(SLOTS, ASSETS, TIERS, AMOUNT_BITS, ASSET_BITS) {
 // short_i * (short_i + net_i) = 0, so either short_i = 0 and net_i >= 0, or short_i = -net_i and
 // net_i <= 0: short_i = max(0, -net_i), the only value with a witness. Keys and quantities are
 // bound by the leaves and the account leaf, so same[] and first[] are determined too.
-// Constraints: SLOTS * (SLOTS - 1) / 2 * 5 + SLOTS * (2 * (NET_BITS + 1) + 4).
+// Constraints: SLOTS * (SLOTS - 1) / 2 * 4 + SLOTS * (2 * (NET_BITS + 1) + 4).
 template NakedAddons(SLOTS, QTY_BITS) {
     assert(SLOTS >= 1 && SLOTS <= 32);
     var NET_BITS = QTY_BITS + 4;  // 32 slots of |q| < 2**(QTY_BITS - 1) sum below 2**(QTY_BITS + 4)
@@ -205,9 +205,11 @@ template NakedAddons(SLOTS, QTY_BITS) {
     signal input short[SLOTS];
     signal output value[SLOTS];
 
-    // pair p = (i, j), i < j: same[p] = 1 iff both hold one key (equal codes, keyed);
-    // shared[p] = same[p] * q_j. Codes of different instruments differ unless they share a key,
-    // so in a book with every slot filled no IsEqual helper is left free.
+    // pair p = (i, j), i < j: same[p] = 1 iff the codes are equal, i.e. both slots hold options of
+    // one key: a keyed code (>= 2**ID_BITS) equals only its key's codes, an unkeyed code is the
+    // instrument id and ids strictly increase over the filled slots (CanonicalSlots), and two
+    // empty slots (code 0) pair but hold nothing. shared[p] = same[p] * q_j. In a book with every
+    // slot filled no IsEqual helper is left free.
     var pair[SLOTS][SLOTS];
     var p = 0;
     for (var i = 0; i < SLOTS; i++) {
@@ -228,7 +230,7 @@ template NakedAddons(SLOTS, QTY_BITS) {
             equal[q] = IsEqual();
             equal[q].in[0] <== key[i];
             equal[q].in[1] <== key[j];
-            same[q] <== equal[q].out * keyed[i];
+            same[q] <== equal[q].out;
             shared[q] <== same[q] * qty[j];
         }
     }
